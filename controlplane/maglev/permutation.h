@@ -1,0 +1,79 @@
+// Internal to the Maglev builder: an endpoint's permutation of the table's slots, and the arithmetic
+// both fills share. Slot j of endpoint e's permutation is (offset + j·skip) mod M.
+#ifndef CAUSEWAY_CONTROLPLANE_MAGLEV_PERMUTATION_H_
+#define CAUSEWAY_CONTROLPLANE_MAGLEV_PERMUTATION_H_
+
+#include <cstdint>
+#include <vector>
+
+namespace causeway::maglev::internal {
+
+// Where an endpoint is in its permutation: the next slot to look at and the step between slots.
+struct Cursor {
+  uint32_t next;
+  uint32_t skip;
+};
+
+// One bit per slot: 65537 slots fit in 8 KiB, inside L1, so probing (the build's whole cost) does not
+// wait for memory.
+class SlotBitmap {
+ public:
+  explicit SlotBitmap(uint32_t size) : words_((size + 63) / 64, 0) {}
+  bool taken(uint32_t slot) const { return (words_[slot >> 6] >> (slot & 63)) & 1; }
+  void take(uint32_t slot) { words_[slot >> 6] |= uint64_t{1} << (slot & 63); }
+  // Marks `slot` taken and says whether it was free, without a branch.
+  uint32_t TakeIfFree(uint32_t slot) {
+    uint64_t& word = words_[slot >> 6];
+    const uint64_t bit = uint64_t{1} << (slot & 63);
+    const auto was_free = static_cast<uint32_t>((word & bit) == 0);
+    word |= bit;
+    return was_free;
+  }
+  // The free slots, ascending.
+  std::vector<uint32_t> FreeSlots(uint32_t size) const;
+
+ private:
+  std::vector<uint64_t> words_;
+};
+
+// Arithmetic modulo the prime table size M, for finding where a slot lies in a permutation without
+// walking to it: slot f is ((f - next)·skip⁻¹ mod M) steps after `next`.
+class ModArith {
+ public:
+  explicit ModArith(uint32_t m) : m_(m), inverse_m_(1.0 / m) {}
+
+  // skip⁻¹ mod M (extended Euclid); skip is in [1, M).
+  uint64_t Inverse(uint64_t skip) const;
+
+  // Steps from `from` to `to` along a permutation whose skip has inverse `skip_inverse`.
+  uint64_t Steps(uint32_t from, uint32_t to, uint64_t skip_inverse) const {
+    const uint64_t delta = to >= from ? to - from : to + m_ - from;
+    return MulMod(delta, skip_inverse);
+  }
+
+ private:
+  // a·b mod M for a, b < M ≤ 5,000,011: the product stays below 2^45, exact in a double, so the
+  // quotient from a floating multiply is off by at most one. Avoids a 64-bit division per step.
+  uint64_t MulMod(uint64_t a, uint64_t b) const {
+    const uint64_t product = a * b;
+    const auto quotient = static_cast<uint64_t>(static_cast<double>(product) * inverse_m_);
+    auto r = static_cast<int64_t>(product - quotient * m_);
+    if (r < 0) r += m_;
+    if (r >= static_cast<int64_t>(m_)) r -= m_;
+    return static_cast<uint64_t>(r);
+  }
+
+  const uint32_t m_;
+  const double inverse_m_;
+};
+
+// The two fills (see maglev_table.h, MaglevFill). Each fills `slots` (M entries) so that endpoint i
+// holds exactly quotas[i] slots; `cursors` start at each permutation's first slot and are consumed.
+void FillRoundRobin(uint32_t m, std::vector<Cursor>& cursors, const std::vector<uint32_t>& quotas,
+                    uint16_t* slots);
+void FillByDepth(uint32_t m, std::vector<Cursor>& cursors, const std::vector<uint32_t>& quotas,
+                 uint16_t* slots);
+
+}  // namespace causeway::maglev::internal
+
+#endif  // CAUSEWAY_CONTROLPLANE_MAGLEV_PERMUTATION_H_
