@@ -81,6 +81,9 @@ struct GatewaySettings {
   uint16_t gue_port = 6080;               // Katran's GUE destination port
   uint16_t mtu = 1500;
   std::vector<net::IpAddress> peer_gateways;  // tunnelled traffic is accepted only from these
+  // The secret key of the dataplane's keyed flow hash (SipHash), the same on every gateway of the
+  // group so that they all choose the same Maglev slot for a flow. Changing it re-hashes flows.
+  uint64_t flow_hash_key[2] = {0, 0};
 };
 
 struct CompiledSnapshot {
