@@ -1,0 +1,63 @@
+#include "controlplane/config/json_to_yaml.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "controlplane/config/yaml_scalar.h"
+
+namespace causeway::config {
+namespace {
+
+void Emit(const YAML::Node& n, YAML::Emitter& e) {
+  switch (n.Type()) {
+    case YAML::NodeType::Scalar: {
+      const std::string& text = n.Scalar();
+      // JSON strings load as quoted ("!") scalars; numbers and bools as plain ones.
+      const bool was_string = n.Tag() == "!";
+      if (was_string && ClassifyPlain(text) != PlainKind::kString) {
+        e << YAML::DoubleQuoted << text;
+      } else {
+        e << text;
+      }
+      return;
+    }
+    case YAML::NodeType::Sequence:
+      if (n.size() == 0) e << YAML::Flow;
+      e << YAML::BeginSeq;
+      for (const auto& item : n) Emit(item, e);
+      e << YAML::EndSeq;
+      return;
+    case YAML::NodeType::Map:
+      if (n.size() == 0) e << YAML::Flow;
+      e << YAML::BeginMap;
+      for (const auto& kv : n) {
+        e << YAML::Key << kv.first.Scalar() << YAML::Value;
+        Emit(kv.second, e);
+      }
+      e << YAML::EndMap;
+      return;
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      e << YAML::Null;
+      return;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> JsonToYaml(absl::string_view json) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(json));
+  } catch (const YAML::Exception& ex) {
+    return absl::InvalidArgumentError(absl::StrCat("not JSON that YAML reads: ", ex.what()));
+  }
+  YAML::Emitter e;
+  e.SetIndent(2);
+  Emit(root, e);
+  if (!e.good()) return absl::InternalError(absl::StrCat("YAML emitter: ", e.GetLastError()));
+  return absl::StrCat(e.c_str(), "\n");
+}
+
+}  // namespace causeway::config
