@@ -1,0 +1,76 @@
+// Per-worker counters by reason. One X-macro list gives the enum and the names, so a new reason is
+// one line. Workers count into a BurstCounters on the stack and flush it once per burst: the shared
+// per-worker array is written once per burst, not once per packet.
+#ifndef CAUSEWAY_DATAPLANE_COUNTERS_H_
+#define CAUSEWAY_DATAPLANE_COUNTERS_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace causeway::dataplane {
+
+// X(name, meaning). Drops start with drop_; every packet received ends in exactly one of
+// forwarded_*, *_replies/_sent, or drop_* (tests rely on that).
+#define CAUSEWAY_DP_COUNTERS(X)                                                                    \
+  X(rx, "frames received")                                                                         \
+  X(tx, "frames handed to the port and accepted")                                                  \
+  X(forwarded_flow_hit, "forwarded to the backend its flow entry names")                           \
+  X(forwarded_new_flow, "first packet of a flow, backend chosen by Maglev and remembered")         \
+  X(forwarded_untracked, "forwarded by Maglev alone because the flow table was full")              \
+  X(flow_table_full, "a new flow found no room in the flow table (also counted as untracked)")     \
+  X(flow_rescheduled, "an entry's backend left the service; the flow was chosen again")            \
+  X(flow_expired, "flow entries removed by aging")                                                 \
+  X(arp_replies, "ARP replies for our addresses and VIPs")                                         \
+  X(nd_replies, "neighbour advertisements for our addresses and VIPs")                             \
+  X(echo_replies, "ICMP/ICMPv6 echo replies")                                                      \
+  X(icmp_frag_needed_sent, "ICMP fragmentation-needed sent to a client (DF beyond MTU)")           \
+  X(icmp_too_big_sent, "ICMPv6 packet-too-big sent to a client")                                   \
+  X(drop_malformed, "truncated or inconsistent headers")                                           \
+  X(drop_unsupported, "well-formed but not handled: other ethertypes, protocols, multi-segment")   \
+  X(drop_ext_headers, "IPv6 extension-header chain longer than we walk")                           \
+  X(drop_fragment, "IP fragments (not load-balanced yet)")                                         \
+  X(drop_not_for_us, "ARP/ND/ICMP for addresses that are neither ours nor a VIP")                  \
+  X(drop_no_vip, "TCP/UDP to an address:port:protocol that is no VIP")                             \
+  X(drop_no_backend, "the service's table for the client's zone is empty")                         \
+  X(drop_ttl, "TTL / hop limit would reach 0")                                                     \
+  X(drop_mtu, "beyond the MTU once encapsulated and may not be fragmented or answered")            \
+  X(drop_no_neighbor, "no MAC address known for the backend's next hop")                           \
+  X(drop_no_tunnel_source, "no gateway address of the next hop's family to send from")            \
+  X(drop_no_snapshot, "no tables published yet")                                                   \
+  X(drop_tx_full, "the port refused the frame (TX queue full)")
+
+enum class Counter : uint8_t {
+#define CAUSEWAY_DP_ENUM(name, help) name,
+  CAUSEWAY_DP_COUNTERS(CAUSEWAY_DP_ENUM)
+#undef CAUSEWAY_DP_ENUM
+      kCount
+};
+inline constexpr size_t kCounterCount = static_cast<size_t>(Counter::kCount);
+
+inline constexpr std::array<std::string_view, kCounterCount> kCounterNames = {
+#define CAUSEWAY_DP_NAME(name, help) #name,
+    CAUSEWAY_DP_COUNTERS(CAUSEWAY_DP_NAME)
+#undef CAUSEWAY_DP_NAME
+};
+
+// A worker's totals. Written only by its worker (once per burst); read by anyone with relaxed
+// 64-bit loads, which are atomic on the x86-64 and arm64 targets DPDK supports.
+struct alignas(64) WorkerCounters {
+  std::array<uint64_t, kCounterCount> value{};
+  uint64_t operator[](Counter c) const { return value[static_cast<size_t>(c)]; }
+};
+
+// Counts for one burst, on the worker's stack.
+struct BurstCounters {
+  std::array<uint32_t, kCounterCount> value{};
+  void Add(Counter c, uint32_t n = 1) { value[static_cast<size_t>(c)] += n; }
+  void FlushTo(WorkerCounters& total) const {
+    for (size_t i = 0; i < kCounterCount; ++i) total.value[i] += value[i];
+  }
+};
+
+}  // namespace causeway::dataplane
+
+#endif  // CAUSEWAY_DATAPLANE_COUNTERS_H_

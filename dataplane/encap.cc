@@ -1,0 +1,99 @@
+#include "dataplane/encap.h"
+
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include <cstring>
+
+#include "dataplane/checksum.h"
+#include "dataplane/frame_edit.h"
+
+namespace causeway::dataplane {
+namespace {
+
+constexpr uint8_t kProtoIpip = 4, kProtoIpv6 = 41, kProtoUdp = IPPROTO_UDP;
+
+// Traffic class of the inner packet, copied to the outer header (DSCP and ECN survive the tunnel).
+uint8_t InnerTrafficClass(const uint8_t* inner, bool ipv6) {
+  if (!ipv6) return reinterpret_cast<const rte_ipv4_hdr*>(inner)->type_of_service;
+  return static_cast<uint8_t>(((inner[0] & 0x0f) << 4) | (inner[1] >> 4));
+}
+
+void DecrementInnerTtl(uint8_t* inner, bool ipv6) {
+  if (ipv6) {
+    reinterpret_cast<rte_ipv6_hdr*>(inner)->hop_limits--;
+    return;
+  }
+  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(inner);
+  ip->time_to_live--;
+  SetIpv4HeaderChecksum(ip);
+}
+
+}  // namespace
+
+EncapResult Encapsulate(rte_mbuf* m, const ParsedPacket& p, const BackendRoute& backend, bool gue,
+                        const Tables& tables, const rte_ether_addr& port_mac, uint64_t flow_hash) {
+  const bool outer_v6 = backend.ipv6;
+  const uint16_t overhead = EncapOverhead(outer_v6, gue);
+  if (uint32_t{p.ip_len} + overhead > tables.mtu()) return EncapResult::kTooBig;
+  if (outer_v6 ? !tables.has_source_v6() : !tables.has_source_v4()) return EncapResult::kNoSource;
+  if (rte_pktmbuf_headroom(m) < overhead) return EncapResult::kNoRoom;
+
+  TrimToLength(m, uint32_t{p.l2_len} + p.ip_len);
+  uint8_t* frame = OpenGapAfterL2(m, p.l2_len, overhead);
+  uint8_t* outer = frame + p.l2_len;
+  uint8_t* inner = outer + overhead;
+  DecrementInnerTtl(inner, p.ipv6);
+
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(frame);
+  eth->dst_addr = backend.mac;
+  eth->src_addr = port_mac;
+  *InnerEtherType(frame, p.l2_len) = rte_cpu_to_be_16(outer_v6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4);
+
+  const uint8_t next_proto = gue ? kProtoUdp : (p.ipv6 ? kProtoIpv6 : kProtoIpip);
+  const uint8_t tc = InnerTrafficClass(inner, p.ipv6);
+  // Entropy for receivers' RSS and ECMP: bits of the flow hash the flow table and Maglev use least.
+  const auto entropy = static_cast<uint32_t>(flow_hash >> 32);
+  const uint16_t l3_outer = outer_v6 ? 40 : 20;
+  if (outer_v6) {
+    auto* ip = reinterpret_cast<rte_ipv6_hdr*>(outer);
+    ip->vtc_flow = rte_cpu_to_be_32((6u << 28) | (uint32_t{tc} << RTE_IPV6_HDR_TC_SHIFT) |
+                                    (entropy & RTE_IPV6_HDR_FL_MASK));
+    ip->payload_len = rte_cpu_to_be_16(static_cast<uint16_t>(p.ip_len + overhead - l3_outer));
+    ip->proto = next_proto;
+    ip->hop_limits = tables.outer_ttl();
+    std::memcpy(ip->src_addr, tables.source_v6().data(), 16);
+    std::memcpy(ip->dst_addr, backend.next_hop.data(), 16);
+  } else {
+    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(outer);
+    ip->version_ihl = RTE_IPV4_VHL_DEF;
+    ip->type_of_service = tc;
+    ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(p.ip_len + overhead));
+    ip->packet_id = 0;
+    // RFC 2003 3.1: DF copied from the inner header (IPv6 inner packets are never fragmented).
+    ip->fragment_offset = p.dont_fragment ? rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG) : 0;
+    ip->time_to_live = tables.outer_ttl();
+    ip->next_proto_id = next_proto;
+    std::memcpy(&ip->src_addr, tables.source_v4().data(), 4);
+    std::memcpy(&ip->dst_addr, backend.next_hop.data(), 4);
+    SetIpv4HeaderChecksum(ip);
+  }
+  if (gue) {
+    auto* udp = reinterpret_cast<rte_udp_hdr*>(outer + l3_outer);
+    udp->src_port = rte_cpu_to_be_16(static_cast<uint16_t>(0x8000 | (entropy & 0x7fff)));
+    udp->dst_port = tables.gue_port_be();
+    udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(p.ip_len + 8));
+    udp->dgram_cksum = 0;
+    if (outer_v6) {
+      // A zero UDP checksum over IPv6 needs RFC 6935 support at the receiver: compute it.
+      const auto* ip = reinterpret_cast<const rte_ipv6_hdr*>(outer);
+      uint16_t c = Ipv6UpperChecksum(ip->src_addr, ip->dst_addr, IPPROTO_UDP, udp, p.ip_len + 8u);
+      udp->dgram_cksum = c == 0 ? 0xffff : c;
+    }
+  }
+  return EncapResult::kOk;
+}
+
+}  // namespace causeway::dataplane

@@ -1,0 +1,35 @@
+// Stage 5: encapsulation to the backend's next hop, for direct server return. IPIP (4in4, 6in6,
+// 4in6, and 6in4) or GUE variant 1 (the inner IP packet directly after UDP, no GUE header: the
+// first nibble of the payload says IPv4 or IPv6) with flow entropy in the outer UDP source port and,
+// over IPv6, in the flow label. The inner TTL / hop limit is decremented (the gateway is a router
+// hop); the outer one is the configured outer TTL. Checksums are computed in software: the outer IPv4
+// header, and the UDP checksum for GUE over IPv6 (over IPv4 it is zero, which RFC 768 allows).
+#ifndef CAUSEWAY_DATAPLANE_ENCAP_H_
+#define CAUSEWAY_DATAPLANE_ENCAP_H_
+
+#include <rte_ether.h>
+
+#include <cstdint>
+
+#include "dataplane/parse.h"
+#include "dataplane/tables.h"
+
+struct rte_mbuf;
+
+namespace causeway::dataplane {
+
+enum class EncapResult : uint8_t { kOk, kTooBig, kNoSource, kNoRoom };
+
+// Bytes the encapsulation adds in front of the inner IP packet.
+inline uint16_t EncapOverhead(bool outer_ipv6, bool gue) {
+  return static_cast<uint16_t>((outer_ipv6 ? 40 : 20) + (gue ? 8 : 0));
+}
+
+// Rewrites `m` (parsed as `p`, a TCP/UDP packet with TTL > 1) into the encapsulated frame for
+// `backend`. Unchanged unless kOk.
+EncapResult Encapsulate(rte_mbuf* m, const ParsedPacket& p, const BackendRoute& backend, bool gue,
+                        const Tables& tables, const rte_ether_addr& port_mac, uint64_t flow_hash);
+
+}  // namespace causeway::dataplane
+
+#endif  // CAUSEWAY_DATAPLANE_ENCAP_H_

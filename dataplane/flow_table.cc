@@ -1,0 +1,88 @@
+#include "dataplane/flow_table.h"
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_tcp.h>
+
+#include <atomic>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace causeway::dataplane {
+
+absl::StatusOr<std::unique_ptr<FlowTable>> FlowTable::Create(const FlowTableConfig& config) {
+  static std::atomic<uint32_t> next_name{0};
+  std::unique_ptr<FlowTable> t(new FlowTable(config));
+  const std::string name = absl::StrCat("cw_flows_", next_name.fetch_add(1));
+  rte_hash_parameters p{};
+  p.name = name.c_str();
+  p.entries = config.capacity;
+  p.key_len = sizeof(FlowKey);
+  // Only the *_with_hash calls are used (the signature is the keyed flow hash); hash_func is what
+  // rte_hash requires to exist.
+  p.hash_func = rte_hash_crc;
+  p.socket_id = config.socket_id;
+  t->hash_ = rte_hash_create(&p);
+  if (t->hash_ == nullptr) {
+    return absl::ResourceExhaustedError(absl::StrCat("flow table of ", config.capacity,
+                                                     " entries: ", rte_strerror(rte_errno)));
+  }
+  t->positions_ = static_cast<uint32_t>(rte_hash_max_key_id(t->hash_)) + 1;
+  t->entries_ = std::make_unique<FlowEntry[]>(t->positions_);
+  return t;
+}
+
+FlowTable::~FlowTable() {
+  if (hash_ != nullptr) rte_hash_free(hash_);
+}
+
+void FlowTable::LookupBulk(const FlowKey* const* keys, uint32_t* signatures, uint32_t n,
+                           int32_t* positions) const {
+  rte_hash_lookup_with_hash_bulk(hash_, reinterpret_cast<const void**>(const_cast<const FlowKey**>(keys)),
+                                 signatures, n, positions);
+}
+
+int32_t FlowTable::Insert(const FlowKey& key, uint32_t signature) {
+  // rte_hash may hold a few more keys than asked for (per-bucket rounding); the configured capacity
+  // is the bound operators set, so it is enforced here.
+  if (rte_hash_count(hash_) >= static_cast<int32_t>(config_.capacity)) return -1;
+  const int32_t pos = rte_hash_add_key_with_hash(hash_, &key, signature);
+  if (pos < 0) return -1;
+  entries_[pos] = FlowEntry{};
+  entries_[pos].signature = signature;
+  return pos;
+}
+
+uint32_t FlowTable::Sweep(uint32_t now_ms, uint32_t budget) {
+  if (budget == 0) budget = config_.sweep_per_burst;
+  uint32_t removed = 0;
+  for (uint32_t i = 0; i < budget; ++i) {
+    const uint32_t pos = sweep_cursor_;
+    sweep_cursor_ = sweep_cursor_ + 1 == positions_ ? 0 : sweep_cursor_ + 1;
+    FlowEntry& e = entries_[pos];
+    if (e.state == FlowState::kFree || !Expired(e, now_ms)) continue;
+    void* key = nullptr;
+    if (rte_hash_get_key_with_position(hash_, static_cast<int32_t>(pos), &key) == 0) {
+      rte_hash_del_key_with_hash(hash_, key, e.signature);
+    }
+    e.state = FlowState::kFree;
+    ++removed;
+  }
+  return removed;
+}
+
+uint32_t FlowTable::size() const { return static_cast<uint32_t>(rte_hash_count(hash_)); }
+
+FlowState NextFlowState(FlowState current, bool tcp, uint8_t tcp_flags) {
+  if (!tcp) return FlowState::kUdp;
+  if (tcp_flags & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)) return FlowState::kClosing;
+  const bool syn_only = (tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG;
+  if (current == FlowState::kFree) return syn_only ? FlowState::kSynSeen : FlowState::kEstablished;
+  if (current == FlowState::kSynSeen) return syn_only ? FlowState::kSynSeen : FlowState::kEstablished;
+  if (current == FlowState::kClosing) return FlowState::kClosing;
+  return FlowState::kEstablished;
+}
+
+}  // namespace causeway::dataplane

@@ -1,0 +1,98 @@
+// Stage 3: the per-worker flow table. Remembers which backend each flow went to, so established
+// flows keep their backend when Maglev tables change. One rte_hash per worker (no sharing, no
+// locks), keyed by FlowKey with the keyed flow hash as signature, plus an array of entries indexed by
+// the position rte_hash returns.
+//
+// Timeouts are TCP-aware: a flow that has only sent a SYN, or has sent FIN/RST, is forgotten soon;
+// an established TCP flow or a UDP flow lives longer. Expiry is lazy (an expired entry found by a
+// lookup is reused) and an incremental sweep of a few positions per burst frees entries that are no
+// longer looked up. The table is bounded: when it is full, Insert fails and the caller forwards by
+// Maglev alone.
+#ifndef CAUSEWAY_DATAPLANE_FLOW_TABLE_H_
+#define CAUSEWAY_DATAPLANE_FLOW_TABLE_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "dataplane/flow_hash.h"
+
+struct rte_hash;
+
+namespace causeway::dataplane {
+
+enum class FlowState : uint8_t { kFree = 0, kSynSeen, kEstablished, kClosing, kUdp };
+
+// Timeouts in milliseconds (the worker's clock, see WorkerClock).
+struct FlowTimeouts {
+  uint32_t tcp_syn_ms = 10'000;
+  uint32_t tcp_established_ms = 300'000;
+  uint32_t tcp_closing_ms = 10'000;
+  uint32_t udp_ms = 30'000;
+  uint32_t For(FlowState s) const {
+    switch (s) {
+      case FlowState::kSynSeen: return tcp_syn_ms;
+      case FlowState::kEstablished: return tcp_established_ms;
+      case FlowState::kClosing: return tcp_closing_ms;
+      default: return udp_ms;
+    }
+  }
+};
+
+struct FlowEntry {
+  uint32_t backend_id = 0;     // stable across snapshots
+  uint32_t last_seen_ms = 0;
+  uint32_t signature = 0;      // the hash it was added with (needed to delete it)
+  uint32_t cached_generation = 0;  // Tables generation for which cached_index is valid
+  uint16_t cached_index = 0;   // index of backend_id in that generation's service
+  FlowState state = FlowState::kFree;
+  uint8_t pad = 0;
+};
+static_assert(sizeof(FlowEntry) == 20);
+
+struct FlowTableConfig {
+  uint32_t capacity = 65536;
+  FlowTimeouts timeouts;
+  uint32_t sweep_per_burst = 16;  // positions examined by each Sweep() call
+  int socket_id = -1;             // SOCKET_ID_ANY
+};
+
+class FlowTable {
+ public:
+  static absl::StatusOr<std::unique_ptr<FlowTable>> Create(const FlowTableConfig& config);
+  ~FlowTable();
+  FlowTable(const FlowTable&) = delete;
+  FlowTable& operator=(const FlowTable&) = delete;
+
+  // Bulk lookup of up to 32 keys; positions[i] is the entry's position or negative when absent.
+  void LookupBulk(const FlowKey* const* keys, uint32_t* signatures, uint32_t n, int32_t* positions) const;
+  // Adds `key`; returns its position or -1 when the table is full.
+  int32_t Insert(const FlowKey& key, uint32_t signature);
+  FlowEntry& entry(int32_t position) { return entries_[position]; }
+
+  bool Expired(const FlowEntry& e, uint32_t now_ms) const {
+    return now_ms - e.last_seen_ms > config_.timeouts.For(e.state);
+  }
+  // Examines the next `sweep_per_burst` positions (or `budget` when given) and removes expired
+  // entries; returns how many were removed.
+  uint32_t Sweep(uint32_t now_ms, uint32_t budget = 0);
+
+  uint32_t size() const;
+  uint32_t capacity() const { return config_.capacity; }
+  const FlowTimeouts& timeouts() const { return config_.timeouts; }
+
+ private:
+  explicit FlowTable(const FlowTableConfig& c) : config_(c) {}
+  FlowTableConfig config_;
+  rte_hash* hash_ = nullptr;
+  std::unique_ptr<FlowEntry[]> entries_;
+  uint32_t positions_ = 0;  // number of positions rte_hash may return
+  uint32_t sweep_cursor_ = 0;
+};
+
+// The state a flow moves to when a packet with `tcp_flags` is seen (UDP flows stay kUdp).
+FlowState NextFlowState(FlowState current, bool tcp, uint8_t tcp_flags);
+
+}  // namespace causeway::dataplane
+
+#endif  // CAUSEWAY_DATAPLANE_FLOW_TABLE_H_

@@ -1,0 +1,175 @@
+#include "dataplane/parse.h"
+
+#include <rte_arp.h>
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include <cstring>
+
+namespace causeway::dataplane {
+namespace {
+
+constexpr uint8_t kIcmpv6EchoRequest = 128;
+constexpr uint8_t kIcmpv6NeighborSolicit = 135;
+// IPv6 extension headers that are walked (RFC 8200 4.1); 44 (fragment) ends the walk as a fragment.
+constexpr uint8_t kHopByHop = 0, kRouting = 43, kFragment = 44, kDestOptions = 60;
+
+uint16_t Load16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, sizeof v);
+  return rte_be_to_cpu_16(v);
+}
+
+void Drop(ParsedPacket& p, Counter reason) {
+  p.kind = FrameKind::kDrop;
+  p.drop_reason = reason;
+}
+
+// Transport headers at `l4` with `len` bytes of IP payload present.
+void ParseTransport(const uint8_t* l4, uint32_t len, ParsedPacket& p) {
+  switch (p.l4_proto) {
+    case IPPROTO_TCP: {
+      if (len < sizeof(rte_tcp_hdr)) return Drop(p, Counter::drop_malformed);
+      const auto* tcp = reinterpret_cast<const rte_tcp_hdr*>(l4);
+      const uint32_t data_off = (tcp->data_off >> 4) * 4u;
+      if (data_off < sizeof(rte_tcp_hdr) || data_off > len) return Drop(p, Counter::drop_malformed);
+      p.src_port = tcp->src_port;
+      p.dst_port = tcp->dst_port;
+      p.tcp_flags = tcp->tcp_flags;
+      p.kind = FrameKind::kLoadBalance;
+      return;
+    }
+    case IPPROTO_UDP: {
+      if (len < sizeof(rte_udp_hdr)) return Drop(p, Counter::drop_malformed);
+      const auto* udp = reinterpret_cast<const rte_udp_hdr*>(l4);
+      const uint32_t udp_len = rte_be_to_cpu_16(udp->dgram_len);
+      if (udp_len < sizeof(rte_udp_hdr) || udp_len > len) return Drop(p, Counter::drop_malformed);
+      p.src_port = udp->src_port;
+      p.dst_port = udp->dst_port;
+      p.kind = FrameKind::kLoadBalance;
+      return;
+    }
+    case IPPROTO_ICMP:
+      if (len < sizeof(rte_icmp_hdr)) return Drop(p, Counter::drop_malformed);
+      if (l4[0] == RTE_IP_ICMP_ECHO_REQUEST && l4[1] == 0) {
+        p.kind = FrameKind::kEchoRequest;
+        return;
+      }
+      return Drop(p, Counter::drop_unsupported);
+    case IPPROTO_ICMPV6:
+      if (len < 8) return Drop(p, Counter::drop_malformed);
+      if (l4[0] == kIcmpv6EchoRequest && l4[1] == 0) {
+        p.kind = FrameKind::kEchoRequest;
+        return;
+      }
+      if (l4[0] == kIcmpv6NeighborSolicit && l4[1] == 0) {
+        // type, code, checksum, reserved (8) + target address (16) (RFC 4861 4.3)
+        if (len < 24) return Drop(p, Counter::drop_malformed);
+        p.kind = FrameKind::kNdSolicit;
+        return;
+      }
+      return Drop(p, Counter::drop_unsupported);
+    default:
+      return Drop(p, Counter::drop_unsupported);
+  }
+}
+
+void ParseIpv4(const uint8_t* l3, uint32_t avail, ParsedPacket& p) {
+  if (avail < sizeof(rte_ipv4_hdr)) return Drop(p, Counter::drop_malformed);
+  const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(l3);
+  if ((ip->version_ihl >> 4) != 4) return Drop(p, Counter::drop_malformed);
+  const uint32_t ihl = (ip->version_ihl & 0xf) * 4u;
+  const uint32_t total = rte_be_to_cpu_16(ip->total_length);
+  if (ihl < sizeof(rte_ipv4_hdr) || total < ihl || total > avail) {
+    return Drop(p, Counter::drop_malformed);
+  }
+  p.l3_len = static_cast<uint16_t>(ihl);
+  p.ip_len = static_cast<uint16_t>(total);
+  p.ttl = ip->time_to_live;
+  p.l4_proto = ip->next_proto_id;
+  const uint16_t frag = rte_be_to_cpu_16(ip->fragment_offset);
+  p.dont_fragment = (frag & RTE_IPV4_HDR_DF_FLAG) != 0;
+  if ((frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0) {
+    return Drop(p, Counter::drop_fragment);
+  }
+  ParseTransport(l3 + ihl, total - ihl, p);
+}
+
+void ParseIpv6(const uint8_t* l3, uint32_t avail, ParsedPacket& p) {
+  if (avail < sizeof(rte_ipv6_hdr)) return Drop(p, Counter::drop_malformed);
+  const auto* ip = reinterpret_cast<const rte_ipv6_hdr*>(l3);
+  if ((l3[0] >> 4) != 6) return Drop(p, Counter::drop_malformed);
+  const uint32_t total = sizeof(rte_ipv6_hdr) + rte_be_to_cpu_16(ip->payload_len);
+  if (total > avail) return Drop(p, Counter::drop_malformed);
+  p.ipv6 = true;
+  p.dont_fragment = true;
+  p.ip_len = static_cast<uint16_t>(total);
+  p.ttl = ip->hop_limits;
+  uint8_t next = ip->proto;
+  uint32_t off = sizeof(rte_ipv6_hdr);
+  for (int walked = 0;; ++walked) {
+    if (next == kFragment) return Drop(p, Counter::drop_fragment);
+    if (next != kHopByHop && next != kRouting && next != kDestOptions) break;
+    if (walked == kMaxIpv6ExtensionHeaders) return Drop(p, Counter::drop_ext_headers);
+    // Next header (1), length in 8-octet units not counting the first 8 (1).
+    if (off + 8 > total) return Drop(p, Counter::drop_malformed);
+    const uint32_t ext_len = (l3[off + 1] + 1u) * 8u;
+    if (off + ext_len > total) return Drop(p, Counter::drop_malformed);
+    next = l3[off];
+    off += ext_len;
+  }
+  p.l3_len = static_cast<uint16_t>(off);
+  p.l4_proto = next;
+  ParseTransport(l3 + off, total - off, p);
+}
+
+void ParseArp(const uint8_t* l3, uint32_t avail, ParsedPacket& p) {
+  if (avail < sizeof(rte_arp_hdr)) return Drop(p, Counter::drop_malformed);
+  const auto* arp = reinterpret_cast<const rte_arp_hdr*>(l3);
+  if (arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
+      arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || arp->arp_hlen != 6 ||
+      arp->arp_plen != 4) {
+    return Drop(p, Counter::drop_unsupported);
+  }
+  if (arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST)) {
+    return Drop(p, Counter::drop_unsupported);
+  }
+  p.kind = FrameKind::kArpRequest;
+}
+
+}  // namespace
+
+void ParseFrame(const rte_mbuf* m, ParsedPacket& p) {
+  p = ParsedPacket{};
+  if (m->nb_segs != 1) return Drop(p, Counter::drop_unsupported);
+  const auto* frame = rte_pktmbuf_mtod(m, const uint8_t*);
+  const uint32_t len = m->data_len;
+  if (len < sizeof(rte_ether_hdr)) return Drop(p, Counter::drop_malformed);
+  uint32_t l2 = sizeof(rte_ether_hdr);
+  uint16_t ether_type = Load16(frame + 12);
+  if (ether_type == RTE_ETHER_TYPE_VLAN) {
+    if (len < l2 + sizeof(rte_vlan_hdr)) return Drop(p, Counter::drop_malformed);
+    ether_type = Load16(frame + 16);
+    l2 += sizeof(rte_vlan_hdr);
+    if (ether_type == RTE_ETHER_TYPE_VLAN || ether_type == RTE_ETHER_TYPE_QINQ) {
+      return Drop(p, Counter::drop_unsupported);
+    }
+  }
+  p.l2_len = static_cast<uint16_t>(l2);
+  switch (ether_type) {
+    case RTE_ETHER_TYPE_IPV4:
+      return ParseIpv4(frame + l2, len - l2, p);
+    case RTE_ETHER_TYPE_IPV6:
+      return ParseIpv6(frame + l2, len - l2, p);
+    case RTE_ETHER_TYPE_ARP:
+      return ParseArp(frame + l2, len - l2, p);
+    default:
+      return Drop(p, Counter::drop_unsupported);
+  }
+}
+
+}  // namespace causeway::dataplane

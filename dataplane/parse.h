@@ -1,0 +1,46 @@
+// Stage 1: what a frame is. Reads Ethernet (at most one 802.1Q tag), ARP, IPv4 and IPv6 (walking a
+// bounded extension-header chain), TCP, UDP and the ICMP messages the gateway answers, and checks
+// every length against the bytes actually present. Nothing is written.
+#ifndef CAUSEWAY_DATAPLANE_PARSE_H_
+#define CAUSEWAY_DATAPLANE_PARSE_H_
+
+#include <cstdint>
+
+#include "dataplane/counters.h"
+
+struct rte_mbuf;
+
+namespace causeway::dataplane {
+
+enum class FrameKind : uint8_t {
+  kDrop,          // see ParsedPacket::drop_reason
+  kLoadBalance,   // IPv4/IPv6 TCP or UDP: look up the VIP
+  kArpRequest,    // IPv4 over Ethernet ARP request
+  kEchoRequest,   // ICMP echo request / ICMPv6 echo request
+  kNdSolicit,     // ICMPv6 neighbour solicitation
+};
+
+// At most this many IPv6 extension headers are walked; longer chains are dropped (drop_ext_headers).
+inline constexpr int kMaxIpv6ExtensionHeaders = 4;
+
+struct ParsedPacket {
+  FrameKind kind = FrameKind::kDrop;
+  Counter drop_reason = Counter::drop_malformed;
+  bool ipv6 = false;
+  bool dont_fragment = false;  // IPv4 DF; always true for IPv6 (routers never fragment it)
+  uint8_t l4_proto = 0;        // 6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6
+  uint8_t tcp_flags = 0;
+  uint8_t ttl = 0;             // TTL / hop limit
+  uint16_t l2_len = 0;         // 14, or 18 with a VLAN tag
+  uint16_t l3_len = 0;         // IP header plus IPv6 extension headers
+  uint16_t ip_len = 0;         // the whole IP packet (header + payload), without Ethernet padding
+  uint16_t src_port = 0;       // network byte order, as on the wire
+  uint16_t dst_port = 0;
+};
+
+// Parses the first segment of `m`. Multi-segment mbufs are kDrop/drop_unsupported.
+void ParseFrame(const rte_mbuf* m, ParsedPacket& p);
+
+}  // namespace causeway::dataplane
+
+#endif  // CAUSEWAY_DATAPLANE_PARSE_H_

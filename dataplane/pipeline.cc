@@ -1,0 +1,200 @@
+#include "dataplane/pipeline.h"
+
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_tcp.h>
+
+#include "dataplane/encap.h"
+#include "dataplane/flow_hash.h"
+#include "dataplane/icmp_error.h"
+#include "dataplane/local_reply.h"
+#include "dataplane/maglev_select.h"
+#include "dataplane/parse.h"
+#include "dataplane/vip_lookup.h"
+
+namespace causeway::dataplane {
+namespace {
+
+constexpr int kPrefetchOffset = 3;
+
+// A TCP/UDP packet on its way to a backend, between stages.
+struct Pending {
+  rte_mbuf* m;
+  const ServiceRoute* service;
+  uint64_t hash;
+  ParsedPacket* parsed;
+};
+
+bool IsSynOnly(const ParsedPacket& p) {
+  return p.l4_proto == IPPROTO_TCP &&
+         (p.tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG;
+}
+
+class Burst {
+ public:
+  Burst(WorkerContext& ctx, const Tables& t, uint32_t now_ms, rte_mbuf** out)
+      : ctx_(ctx), t_(t), now_ms_(now_ms), out_(out) {}
+
+  void Run(rte_mbuf** pkts, uint16_t n) {
+    ParsedPacket parsed[kBurstSize];
+    for (int i = 0; i < kPrefetchOffset && i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+    for (uint16_t i = 0; i < n; ++i) {
+      if (i + kPrefetchOffset < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchOffset], void*));
+      ParseFrame(pkts[i], parsed[i]);
+      Classify(pkts[i], parsed[i]);
+    }
+    if (pending_count_ > 0) ForwardPending();
+    counters_.Add(Counter::rx, n);
+    counters_.Add(Counter::flow_expired, ctx_.flows->Sweep(now_ms_));
+    counters_.FlushTo(ctx_.counters);
+  }
+
+  uint16_t sent() const { return sent_; }
+
+ private:
+  void Drop(rte_mbuf* m, Counter reason) {
+    counters_.Add(reason);
+    rte_pktmbuf_free(m);
+  }
+  void Send(rte_mbuf* m, Counter reason) {
+    counters_.Add(reason);
+    out_[sent_++] = m;
+  }
+
+  void Classify(rte_mbuf* m, ParsedPacket& p) {
+    switch (p.kind) {
+      case FrameKind::kDrop:
+        return Drop(m, p.drop_reason);
+      case FrameKind::kArpRequest:
+        return ReplyArp(m, p, t_, ctx_.port_mac) ? Send(m, Counter::arp_replies) : Drop(m, Counter::drop_not_for_us);
+      case FrameKind::kNdSolicit:
+        return ReplyNeighborSolicit(m, p, t_, ctx_.port_mac) ? Send(m, Counter::nd_replies)
+                                                             : Drop(m, Counter::drop_not_for_us);
+      case FrameKind::kEchoRequest:
+        return ReplyEcho(m, p, t_, ctx_.port_mac) ? Send(m, Counter::echo_replies) : Drop(m, Counter::drop_not_for_us);
+      case FrameKind::kLoadBalance:
+        break;
+    }
+    const uint8_t* l3 = rte_pktmbuf_mtod_offset(m, const uint8_t*, p.l2_len);
+    const ServiceRoute* svc = LookupVip(l3, p, t_);
+    if (svc == nullptr) return Drop(m, Counter::drop_no_vip);
+    if (p.ttl <= 1) return Drop(m, Counter::drop_ttl);
+    const uint16_t k = pending_count_++;
+    MakeFlowKey(l3, p, keys_[k]);
+    const uint64_t hash = FlowHash(t_.flow_key(), keys_[k]);
+    signatures_[k] = static_cast<uint32_t>(hash);
+    key_ptrs_[k] = &keys_[k];
+    pending_[k] = Pending{m, svc, hash, &p};
+  }
+
+  void ForwardPending() {
+    FlowTable& flows = *ctx_.flows;
+    int32_t positions[kBurstSize];
+    flows.LookupBulk(key_ptrs_, signatures_, pending_count_, positions);
+    for (uint16_t k = 0; k < pending_count_; ++k) {
+      if (positions[k] >= 0) rte_prefetch0(&flows.entry(positions[k]));
+    }
+    for (uint16_t k = 0; k < pending_count_; ++k) Forward(k, positions[k]);
+  }
+
+  void Forward(uint16_t k, int32_t pos) {
+    const Pending& pk = pending_[k];
+    const ParsedPacket& p = *pk.parsed;
+    const ServiceRoute& svc = *pk.service;
+    const uint8_t* l3 = rte_pktmbuf_mtod_offset(pk.m, const uint8_t*, p.l2_len);
+    FlowTable& flows = *ctx_.flows;
+    const bool tcp = p.l4_proto == IPPROTO_TCP;
+    int backend = -1;
+    Counter verdict = Counter::forwarded_flow_hit;
+
+    if (pos >= 0) {
+      FlowEntry& e = flows.entry(pos);
+      const bool stale = flows.Expired(e, now_ms_) || (e.state == FlowState::kClosing && IsSynOnly(p));
+      if (!stale) {
+        if (e.cached_generation == t_.generation()) {
+          backend = e.cached_index;
+        } else {
+          backend = svc.FindBackend(e.backend_id);
+          if (backend < 0) counters_.Add(Counter::flow_rescheduled);
+        }
+      }
+      if (backend < 0) {
+        // Expired, reused port, or its backend left: a new flow in the same slot.
+        backend = SelectBackend(l3, p, t_, svc, pk.hash);
+        if (backend < 0) return Drop(pk.m, Counter::drop_no_backend);
+        e.state = FlowState::kFree;
+        verdict = Counter::forwarded_new_flow;
+      }
+      Remember(e, svc, backend, tcp, p.tcp_flags);
+    } else {
+      backend = SelectBackend(l3, p, t_, svc, pk.hash);
+      if (backend < 0) return Drop(pk.m, Counter::drop_no_backend);
+      const int32_t added = flows.Insert(keys_[k], signatures_[k]);
+      if (added >= 0) {
+        Remember(flows.entry(added), svc, backend, tcp, p.tcp_flags);
+        verdict = Counter::forwarded_new_flow;
+      } else {
+        counters_.Add(Counter::flow_table_full);
+        verdict = Counter::forwarded_untracked;
+      }
+    }
+    Encap(pk, svc.backends[backend], svc.forwarding == snapshot::Forwarding::kGue, verdict);
+  }
+
+  void Remember(FlowEntry& e, const ServiceRoute& svc, int backend, bool tcp, uint8_t flags) {
+    e.backend_id = svc.backends[backend].id;
+    e.cached_index = static_cast<uint16_t>(backend);
+    e.cached_generation = t_.generation();
+    e.last_seen_ms = now_ms_;
+    e.state = NextFlowState(e.state, tcp, flags);
+  }
+
+  void Encap(const Pending& pk, const BackendRoute& b, bool gue, Counter verdict) {
+    const ParsedPacket& p = *pk.parsed;
+    if (!b.has_mac) return Drop(pk.m, Counter::drop_no_neighbor);
+    switch (Encapsulate(pk.m, p, b, gue, t_, ctx_.port_mac, pk.hash)) {
+      case EncapResult::kOk:
+        return Send(pk.m, verdict);
+      case EncapResult::kNoSource:
+        return Drop(pk.m, Counter::drop_no_tunnel_source);
+      case EncapResult::kNoRoom:
+        return Drop(pk.m, Counter::drop_unsupported);
+      case EncapResult::kTooBig:
+        break;
+    }
+    const uint16_t path_mtu = static_cast<uint16_t>(t_.mtu() - EncapOverhead(b.ipv6, gue));
+    if (!p.dont_fragment || !MakePacketTooBig(pk.m, p, path_mtu, ctx_.port_mac)) {
+      return Drop(pk.m, Counter::drop_mtu);
+    }
+    Send(pk.m, p.ipv6 ? Counter::icmp_too_big_sent : Counter::icmp_frag_needed_sent);
+  }
+
+  WorkerContext& ctx_;
+  const Tables& t_;
+  const uint32_t now_ms_;
+  rte_mbuf** out_;
+  uint16_t sent_ = 0;
+  BurstCounters counters_;
+  uint16_t pending_count_ = 0;
+  Pending pending_[kBurstSize];
+  FlowKey keys_[kBurstSize];
+  const FlowKey* key_ptrs_[kBurstSize];
+  uint32_t signatures_[kBurstSize];
+};
+
+}  // namespace
+
+uint16_t ProcessBurst(WorkerContext& ctx, const Tables* tables, rte_mbuf** pkts, uint16_t n,
+                      uint32_t now_ms, rte_mbuf** out) {
+  if (tables == nullptr) {
+    rte_pktmbuf_free_bulk(pkts, n);
+    ctx.counters.value[static_cast<size_t>(Counter::rx)] += n;
+    ctx.counters.value[static_cast<size_t>(Counter::drop_no_snapshot)] += n;
+    return 0;
+  }
+  Burst burst(ctx, *tables, now_ms, out);
+  burst.Run(pkts, n);
+  return burst.sent();
+}
+
+}  // namespace causeway::dataplane

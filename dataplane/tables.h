@@ -1,0 +1,127 @@
+// The dataplane's form of a CompiledSnapshot: lookup structures built on the control thread
+// (rte_hash for VIPs, rte_lpm/rte_lpm6 for client zones, flat arrays for services and Maglev tables)
+// and then only read by workers until the RCU grace period after they are replaced.
+#ifndef CAUSEWAY_DATAPLANE_TABLES_H_
+#define CAUSEWAY_DATAPLANE_TABLES_H_
+
+#include <rte_ether.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "controlplane/snapshot/compiled_snapshot.h"
+#include "dataplane/flow_hash.h"
+
+struct rte_hash;
+struct rte_lpm;
+struct rte_lpm6;
+
+namespace causeway::dataplane {
+
+// What the dataplane is told besides the snapshot: things that belong to this machine (MAC
+// addresses of next hops, the outer TTL) rather than to the gateway group.
+struct DataplaneSettings {
+  // Static neighbour table: next-hop address → MAC. Dynamic ARP/ND resolution is not implemented.
+  std::vector<std::pair<net::IpAddress, rte_ether_addr>> neighbors;
+  // Used for next hops missing from `neighbors` (the router in a routed design); none: drop.
+  std::optional<rte_ether_addr> default_next_hop_mac;
+  // Outer tunnel sources; when unset, the gateway's first address of each family.
+  std::optional<net::IpAddress> tunnel_source_v4;
+  std::optional<net::IpAddress> tunnel_source_v6;
+  uint8_t outer_ttl = 64;
+};
+
+// One backend as the fast path needs it: where to send, already resolved to a MAC.
+struct BackendRoute {
+  uint32_t id = 0;
+  bool ipv6 = false;        // family of next_hop (the outer header)
+  bool has_mac = false;
+  rte_ether_addr mac{};
+  std::array<uint8_t, 16> next_hop{};  // IPv4 in the first 4 bytes, network order
+};
+
+struct ServiceRoute {
+  uint32_t id = 0;
+  snapshot::Forwarding forwarding = snapshot::Forwarding::kIpip;
+  std::vector<BackendRoute> backends;                 // the snapshot's order: slots index it
+  std::vector<std::pair<uint32_t, uint16_t>> by_id;   // (backend id, index), sorted by id
+  std::vector<std::vector<uint16_t>> tables;          // Maglev tables
+  std::vector<uint16_t> zone_table;                   // zone id → index into tables
+
+  // The index of backend `id`, or -1 when it is gone from this service.
+  int FindBackend(uint32_t id) const;
+  // The Maglev table for a client in `zone`, nullptr when it is empty (no backend).
+  const std::vector<uint16_t>* TableForZone(uint16_t zone) const;
+};
+
+// The VIP table's key: address, port (network order; 0 = every port) and protocol. Protocol 0 with
+// port 0 marks "this address is ours" (a VIP or a gateway address) for ARP, ND and echo.
+struct alignas(4) VipKey {
+  std::array<uint8_t, 16> address{};
+  uint16_t port = 0;
+  uint8_t protocol = 0;
+  uint8_t family = 4;
+};
+static_assert(sizeof(VipKey) == 20);
+
+inline constexpr uint32_t kLocalAddressMark = 0xffffffffu;
+
+class Tables {
+ public:
+  // Builds everything or nothing. Errors: a VIP listed twice, a table index out of range, DPDK
+  // table creation failing (memory).
+  static absl::StatusOr<std::unique_ptr<Tables>> Compile(const snapshot::CompiledSnapshot& snap,
+                                                        const DataplaneSettings& settings);
+  ~Tables();
+  Tables(const Tables&) = delete;
+  Tables& operator=(const Tables&) = delete;
+
+  // Bumped for every compiled snapshot in this process; flow entries cache a backend index per
+  // generation.
+  uint32_t generation() const { return generation_; }
+  uint64_t version() const { return version_; }
+  const FlowHashKey& flow_key() const { return flow_key_; }
+  uint16_t mtu() const { return mtu_; }
+  uint16_t gue_port_be() const { return gue_port_be_; }
+  uint8_t outer_ttl() const { return outer_ttl_; }
+  // Tunnel sources (network order); has_* false when the gateway has no address of that family.
+  bool has_source_v4() const { return has_source_v4_; }
+  bool has_source_v6() const { return has_source_v6_; }
+  const std::array<uint8_t, 16>& source_v4() const { return source_v4_; }
+  const std::array<uint8_t, 16>& source_v6() const { return source_v6_; }
+
+  // The service answering `key`, trying the exact port and then port 0; nullptr when none.
+  const ServiceRoute* FindService(const VipKey& key) const;
+  // True when `address` (4 or 16 bytes, network order) is a VIP or a gateway address.
+  bool IsLocalAddress(const uint8_t* address, bool ipv6) const;
+  // The client zone of a source address (zone 0 when no prefix matches).
+  uint16_t ZoneOfV4(uint32_t address_be) const;
+  uint16_t ZoneOfV6(const uint8_t* address) const;
+
+  const std::vector<ServiceRoute>& services() const { return services_; }
+
+ private:
+  Tables() = default;
+  uint32_t generation_ = 0;
+  uint64_t version_ = 0;
+  FlowHashKey flow_key_;
+  uint16_t mtu_ = 1500;
+  uint16_t gue_port_be_ = 0;
+  uint8_t outer_ttl_ = 64;
+  bool has_source_v4_ = false, has_source_v6_ = false;
+  std::array<uint8_t, 16> source_v4_{}, source_v6_{};
+  std::vector<ServiceRoute> services_;
+  rte_hash* vips_ = nullptr;   // VipKey → service index, or kLocalAddressMark
+  rte_lpm* zones_v4_ = nullptr;
+  rte_lpm6* zones_v6_ = nullptr;
+};
+
+}  // namespace causeway::dataplane
+
+#endif  // CAUSEWAY_DATAPLANE_TABLES_H_

@@ -1,0 +1,43 @@
+// Stage 2: which service a TCP/UDP packet is for — (destination address, port, protocol), then the
+// same address with port 0 (every port) — and the packet's flow key for the stages after it.
+#ifndef CAUSEWAY_DATAPLANE_VIP_LOOKUP_H_
+#define CAUSEWAY_DATAPLANE_VIP_LOOKUP_H_
+
+#include <rte_ip.h>
+
+#include <cstring>
+
+#include "dataplane/flow_hash.h"
+#include "dataplane/parse.h"
+#include "dataplane/tables.h"
+
+namespace causeway::dataplane {
+
+inline const ServiceRoute* LookupVip(const uint8_t* l3, const ParsedPacket& p, const Tables& t) {
+  VipKey k;
+  if (p.ipv6) {
+    std::memcpy(k.address.data(), reinterpret_cast<const rte_ipv6_hdr*>(l3)->dst_addr, 16);
+    k.family = 6;
+  } else {
+    std::memcpy(k.address.data(), &reinterpret_cast<const rte_ipv4_hdr*>(l3)->dst_addr, 4);
+  }
+  k.port = p.dst_port;
+  k.protocol = p.l4_proto;
+  return t.FindService(k);
+}
+
+// The flow key (see FlowKey) of a parsed TCP/UDP packet whose IP header starts at `l3`.
+inline void MakeFlowKey(const uint8_t* l3, const ParsedPacket& p, FlowKey& key) {
+  if (p.ipv6) {
+    std::memcpy(key.words.data(), reinterpret_cast<const rte_ipv6_hdr*>(l3)->src_addr, 32);
+  } else {
+    key.words[1] = key.words[2] = key.words[3] = 0;
+    std::memcpy(key.words.data(), &reinterpret_cast<const rte_ipv4_hdr*>(l3)->src_addr, 8);
+  }
+  key.words[4] = uint64_t{p.src_port} | (uint64_t{p.dst_port} << 16) | (uint64_t{p.l4_proto} << 32) |
+                 (uint64_t{p.ipv6 ? 6u : 4u} << 56);
+}
+
+}  // namespace causeway::dataplane
+
+#endif  // CAUSEWAY_DATAPLANE_VIP_LOOKUP_H_

@@ -1,0 +1,28 @@
+// Everything one worker lcore owns and mutates on the fast path, in one cache-aligned object: its
+// flow table, its counters and the identity it answers with. Nothing here is shared with other
+// workers; the tables it reads come from SnapshotStore (RCU).
+#ifndef CAUSEWAY_DATAPLANE_WORKER_CONTEXT_H_
+#define CAUSEWAY_DATAPLANE_WORKER_CONTEXT_H_
+
+#include <rte_ether.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "dataplane/counters.h"
+#include "dataplane/flow_table.h"
+
+namespace causeway::dataplane {
+
+inline constexpr uint16_t kBurstSize = 32;
+
+struct alignas(64) WorkerContext {
+  uint16_t worker_id = 0;     // also the RCU thread id and the queue index on every port
+  rte_ether_addr port_mac{};  // the MAC replies and encapsulated frames are sent from
+  std::unique_ptr<FlowTable> flows;
+  WorkerCounters counters;
+};
+
+}  // namespace causeway::dataplane
+
+#endif  // CAUSEWAY_DATAPLANE_WORKER_CONTEXT_H_

@@ -1,0 +1,56 @@
+#include "tests/dataplane/pipeline_harness.h"
+
+#include <rte_mbuf.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace causeway::dataplane::testing {
+
+PipelineHarness::PipelineHarness(uint32_t flow_capacity, uint32_t pool_size) {
+  static std::atomic<int> next{0};
+  const std::string name = "test_pool_" + std::to_string(next++);
+  pool_ = rte_pktmbuf_pool_create(name.c_str(), pool_size, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  if (pool_ == nullptr) throw std::runtime_error("mempool");
+  FlowTableConfig fc;
+  fc.capacity = flow_capacity;
+  auto flows = FlowTable::Create(fc);
+  if (!flows.ok()) throw std::runtime_error(std::string(flows.status().message()));
+  ctx_.flows = std::move(*flows);
+  std::memcpy(&ctx_.port_mac, kPortMac.data(), 6);
+}
+
+PipelineHarness::~PipelineHarness() {
+  ctx_.flows.reset();
+  rte_mempool_free(pool_);
+}
+
+std::vector<Bytes> PipelineHarness::Run(const std::vector<Bytes>& frames, const Tables* tables, uint32_t now_ms) {
+  std::vector<Bytes> sent;
+  for (size_t start = 0; start < frames.size(); start += kBurstSize) {
+    const auto n = static_cast<uint16_t>(std::min<size_t>(kBurstSize, frames.size() - start));
+    rte_mbuf* in[kBurstSize];
+    rte_mbuf* out[kBurstSize];
+    for (uint16_t i = 0; i < n; ++i) {
+      in[i] = rte_pktmbuf_alloc(pool_);
+      if (in[i] == nullptr) throw std::runtime_error("mbuf alloc");
+      const Bytes& f = frames[start + i];
+      char* data = rte_pktmbuf_append(in[i], static_cast<uint16_t>(f.size()));
+      if (data == nullptr && !f.empty()) throw std::runtime_error("frame too big");
+      if (!f.empty()) std::memcpy(data, f.data(), f.size());
+    }
+    const uint16_t m = ProcessBurst(ctx_, tables, in, n, now_ms, out);
+    for (uint16_t i = 0; i < m; ++i) {
+      const auto* d = rte_pktmbuf_mtod(out[i], const uint8_t*);
+      sent.emplace_back(d, d + out[i]->data_len);
+      if (out[i]->pkt_len != out[i]->data_len) throw std::runtime_error("pkt_len != data_len");
+      rte_pktmbuf_free(out[i]);
+    }
+  }
+  return sent;
+}
+
+}  // namespace causeway::dataplane::testing
