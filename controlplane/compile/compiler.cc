@@ -1,0 +1,210 @@
+#include "controlplane/compile/compiler.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+
+namespace causeway::compile {
+namespace {
+
+topology::Scope ScopeOf(v1::Scope s) {
+  switch (s) {
+    case v1::LOCAL_ONLY:
+      return topology::Scope::kLocalOnly;
+    case v1::IMPORT_ONLY:
+      return topology::Scope::kImportOnly;
+    default:
+      return topology::Scope::kGlobal;
+  }
+}
+
+topology::Affinity AffinityOf(v1::Affinity a) {
+  switch (a) {
+    case v1::LOCAL:
+      return topology::Affinity::kLocal;
+    case v1::REMOTE:
+      return topology::Affinity::kRemote;
+    default:
+      return topology::Affinity::kNone;
+  }
+}
+
+snapshot::Forwarding ForwardingOf(v1::Forwarding f) {
+  switch (f) {
+    case v1::GUE:
+      return snapshot::Forwarding::kGue;
+    case v1::FULL_NAT:
+      return snapshot::Forwarding::kFullNat;
+    default:
+      return snapshot::Forwarding::kIpip;
+  }
+}
+
+// Validated text, so parsing cannot fail here.
+net::IpAddress Address(const std::string& text) { return net::IpAddress::Parse(text).value_or(net::IpAddress()); }
+
+std::string RegionOf(const state::Model& m, const std::string& cluster) {
+  auto it = m.clusters.find(cluster);
+  return it == m.clusters.end() ? "" : it->second.region();
+}
+
+snapshot::GatewaySettings GatewayOf(const state::Model& m) {
+  snapshot::GatewaySettings g;
+  g.cluster = m.gateway.cluster();
+  if (auto it = m.clusters.find(g.cluster); it != m.clusters.end()) g.cluster_id = it->second.id();
+  g.region = RegionOf(m, g.cluster);
+  g.zone = m.gateway.zone();
+  for (const std::string& a : m.gateway.addresses()) g.addresses.push_back(Address(a));
+  if (m.gateway.gue_port() != 0) g.gue_port = static_cast<uint16_t>(m.gateway.gue_port());
+  if (m.gateway.mtu() != 0) g.mtu = static_cast<uint16_t>(m.gateway.mtu());
+  for (const auto& [name, c] : m.clusters) {
+    if (name != g.cluster && !c.gateway_address().empty()) g.peer_gateways.push_back(Address(c.gateway_address()));
+  }
+  return g;
+}
+
+}  // namespace
+
+ServiceInputs InputsOf(const state::Model& m, const state::ServiceEntry& entry) {
+  ServiceInputs in;
+  in.gateway.cluster = m.gateway.cluster();
+  in.gateway.region = RegionOf(m, in.gateway.cluster);
+  in.gateway.zone = m.gateway.zone();
+  for (const v1::ClientZone& z : m.gateway.client_zones()) {
+    in.gateway.client_zones.push_back({net::IpPrefix::Parse(z.prefix()).value_or(net::IpPrefix()), z.zone()});
+  }
+  const v1::Service& s = entry.service;
+  in.policy.name = state::ServiceKey(s);
+  in.policy.scope = ScopeOf(s.scope());
+  in.policy.affinity = AffinityOf(s.affinity());
+  in.policy.distribution = s.traffic_distribution() == v1::PREFER_SAME_ZONE || s.traffic_distribution() == v1::PREFER_CLOSE
+                               ? topology::TrafficDistribution::kPreferSameZone
+                               : topology::TrafficDistribution::kDefault;
+  if (s.has_spillover_factor()) in.policy.spillover_factor = s.spillover_factor();
+  if (s.has_panic_threshold()) in.policy.panic_threshold = s.panic_threshold();
+  in.policy.table_size = s.table_size();
+  for (const auto& [id, e] : entry.endpoints) {
+    topology::EndpointState st;
+    st.cluster = e.cluster();
+    st.region = e.region().empty() ? RegionOf(m, e.cluster()) : e.region();
+    st.zone = e.zone();
+    st.address = Address(e.address());
+    st.port = static_cast<uint16_t>(e.port());
+    st.weight = e.has_weight() ? e.weight() : 1;
+    st.ready = !e.conditions().has_ready() || e.conditions().ready();
+    st.serving = !e.conditions().has_serving() || e.conditions().serving();
+    st.terminating = e.conditions().has_terminating() && e.conditions().terminating();
+    st.health = e.health() == v1::UNHEALTHY ? topology::Health::kUnhealthy : topology::Health::kHealthy;
+    st.exported = !e.has_exported() || e.exported();
+    in.endpoints.push_back(std::move(st));
+    in.sources.push_back(&e);
+  }
+  return in;
+}
+
+uint32_t Compiler::BackendId(const maglev::EndpointKey& key) {
+  auto [it, inserted] = backend_ids_.try_emplace(key, next_backend_id_);
+  if (inserted) ++next_backend_id_;
+  return it->second;
+}
+
+absl::StatusOr<Compiler::Cached> Compiler::CompileService(const state::Model& m, const std::string& key,
+                                                          const state::ServiceEntry& entry) {
+  const ServiceInputs in = InputsOf(m, entry);
+  absl::StatusOr<topology::ServiceTables> tables = topology::BuildServiceTables(in.gateway, in.policy, in.endpoints);
+  if (!tables.ok()) {
+    return absl::InternalError(absl::StrCat("service ", key, ": ", tables.status().message()));
+  }
+  Cached out;
+  out.generation = entry.generation;
+  out.shared_generation = m.shared_generation;
+  snapshot::CompiledService& c = out.compiled;
+  auto [sid, inserted] = service_ids_.try_emplace(key, next_service_id_);
+  if (inserted) ++next_service_id_;
+  c.id = sid->second;
+  c.name = key;
+  c.forwarding = ForwardingOf(entry.service.forwarding());
+  for (const v1::Frontend& f : entry.service.frontends()) {
+    c.frontends.push_back({Address(f.vip()), static_cast<uint16_t>(f.port()),
+                           f.protocol() == v1::UDP ? snapshot::Protocol::kUdp : snapshot::Protocol::kTcp});
+  }
+  // Backends: every endpoint with weight in some view, in the model's (deterministic) order.
+  absl::flat_hash_map<maglev::EndpointKey, uint16_t> index;
+  for (size_t i = 0; i < in.endpoints.size(); ++i) {
+    const topology::EndpointState& e = in.endpoints[i];
+    const bool used = std::any_of(tables->views.begin(), tables->views.end(),
+                                  [&](const topology::WeightedView& v) { return v.endpoints[i].weight > 0; });
+    if (!used) continue;
+    const maglev::EndpointKey k{e.cluster, e.address, e.port};
+    snapshot::Backend b;
+    b.id = BackendId(k);
+    b.cluster = e.cluster;
+    if (auto cl = m.clusters.find(e.cluster); cl != m.clusters.end()) {
+      b.cluster_id = cl->second.id();
+      b.local = e.cluster == m.gateway.cluster();
+      b.next_hop = b.local || cl->second.gateway_address().empty() ? e.address : Address(cl->second.gateway_address());
+    }
+    b.address = e.address;
+    b.port = e.port;
+    b.zone = e.zone;
+    b.region = e.region;
+    index[k] = static_cast<uint16_t>(c.backends.size());
+    c.backends.push_back(std::move(b));
+  }
+  for (const maglev::MaglevTable& t : tables->tables) {
+    snapshot::Table out_table;
+    if (!t.empty()) {
+      std::vector<uint16_t> remap(t.endpoints().size());
+      for (size_t i = 0; i < remap.size(); ++i) remap[i] = index.at(t.endpoints()[i].key);
+      out_table.slots.reserve(t.size());
+      for (maglev::SlotIndex s : t.slots()) out_table.slots.push_back(remap[s]);
+    }
+    c.tables.push_back(std::move(out_table));
+  }
+  c.zone_table = tables->zone_table;
+  out.tables = std::make_shared<const topology::ServiceTables>(*std::move(tables));
+  return out;
+}
+
+absl::StatusOr<Compiler::Result> Compiler::Compile(const state::Model& m, uint64_t version) {
+  auto snap = std::make_shared<snapshot::CompiledSnapshot>();
+  snap->version = version;
+  snap->gateway = GatewayOf(m);
+  const topology::GatewayView view{m.gateway.cluster(), snap->gateway.region, m.gateway.zone(), {}};
+  topology::GatewayView with_prefixes = view;
+  for (const v1::ClientZone& z : m.gateway.client_zones()) {
+    with_prefixes.client_zones.push_back({net::IpPrefix::Parse(z.prefix()).value_or(net::IpPrefix()), z.zone()});
+  }
+  snap->zones = topology::ClientZones(with_prefixes);
+  for (const topology::ClientZonePrefix& p : with_prefixes.client_zones) {
+    const auto z = std::find(snap->zones.begin(), snap->zones.end(), p.zone);
+    snap->client_zones.push_back({p.prefix, static_cast<uint16_t>(z - snap->zones.begin())});
+  }
+
+  Result result;
+  std::map<std::string, Cached> next;
+  for (const auto& [key, entry] : m.services) {
+    auto cached = cache_.find(key);
+    if (cached != cache_.end() && cached->second.generation == entry->generation &&
+        cached->second.shared_generation == m.shared_generation) {
+      next.emplace(key, std::move(cached->second));
+    } else {
+      absl::StatusOr<Cached> c = CompileService(m, key, *entry);
+      if (!c.ok()) return c.status();
+      next.emplace(key, *std::move(c));
+      ++result.recompiled;
+    }
+    snap->services.push_back(next.at(key).compiled);
+  }
+  cache_ = std::move(next);
+  result.snapshot = std::move(snap);
+  return result;
+}
+
+std::shared_ptr<const topology::ServiceTables> Compiler::TablesOf(const std::string& service) const {
+  auto it = cache_.find(service);
+  return it == cache_.end() ? nullptr : it->second.tables;
+}
+
+}  // namespace causeway::compile

@@ -1,0 +1,94 @@
+// The control plane's one writer: validates pushes, versions them, compiles them, hands snapshots to
+// the dataplane, persists them, and tells watchers. gRPC is a thin translator in front of it
+// (causeway_service.h); tests drive it directly too.
+#ifndef CAUSEWAY_CONTROLPLANE_SERVER_CONTROL_PLANE_H_
+#define CAUSEWAY_CONTROLPLANE_SERVER_CONTROL_PLANE_H_
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "causeway/v1/api.pb.h"
+#include "controlplane/compile/compiler.h"
+#include "controlplane/snapshot/compiled_snapshot.h"
+#include "controlplane/state/model.h"
+#include "controlplane/state/validate.h"
+
+namespace causeway::server {
+
+struct PushOutcome {
+  absl::Status status;  // OK, INVALID_ARGUMENT (problems), FAILED_PRECONDITION (stale base), INTERNAL
+  uint64_t version = 0;
+  std::string version_info;
+  state::Problems problems;
+};
+
+// Every problem as "field: message", one per line: the text of a rejection.
+std::string ProblemsText(const state::Problems& problems);
+
+class ControlPlane {
+ public:
+  struct Options {
+    std::string state_dir;  // empty: nothing persisted
+  };
+  ControlPlane(Options options, snapshot::SnapshotSink* sink);
+
+  // Loads the persisted state (if any) and publishes it. Call once, before serving.
+  absl::Status Restore();
+
+  PushOutcome Push(const v1::PushRequest& request);
+  // The last version_info accepted from `source` ("" if none).
+  std::string SourceVersion(const std::string& source) const;
+
+  // Reads. Each answers from one consistent version.
+  v1::ListClustersResponse ListClusters() const;
+  v1::ListServicesResponse ListServices() const;
+  v1::ListEndpointsResponse ListEndpoints(const std::string& service) const;
+  absl::StatusOr<v1::Service> GetService(const std::string& service) const;
+  absl::StatusOr<v1::ExplainResponse> Explain(const std::string& service, const std::string& zone) const;
+  v1::StatsResponse Stats() const;
+  uint64_t version() const;
+
+  // Watchers receive every accepted change from now on. Next() blocks up to `timeout` and returns
+  // false when nothing came.
+  class Watcher {
+   public:
+    bool Next(v1::WatchEvent* event, absl::Duration timeout);
+
+   private:
+    friend class ControlPlane;
+    absl::Mutex mu_;
+    std::deque<v1::WatchEvent> queue_ ABSL_GUARDED_BY(mu_);
+  };
+  std::shared_ptr<Watcher> Watch();
+
+ private:
+  PushOutcome Commit(state::Model next, const std::vector<std::string>& changes, const std::string& source,
+                     const std::string& version_info) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Persist() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
+  const Options options_;
+  snapshot::SnapshotSink* const sink_;
+  mutable absl::Mutex mu_;
+  state::Model model_ ABSL_GUARDED_BY(mu_);
+  uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, std::string> source_versions_ ABSL_GUARDED_BY(mu_);
+  compile::Compiler compiler_ ABSL_GUARDED_BY(mu_);
+  uint64_t accepted_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
+  double last_compile_ms_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t last_compiled_services_ ABSL_GUARDED_BY(mu_) = 0;
+  mutable absl::Mutex watchers_mu_;
+  std::vector<std::weak_ptr<Watcher>> watchers_ ABSL_GUARDED_BY(watchers_mu_);
+};
+
+}  // namespace causeway::server
+
+#endif  // CAUSEWAY_CONTROLPLANE_SERVER_CONTROL_PLANE_H_

@@ -1,0 +1,161 @@
+#include "controlplane/state/apply.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
+
+namespace causeway::state {
+namespace {
+
+using google::protobuf::util::MessageDifferencer;
+
+bool SameEntry(const ServiceEntry& a, const ServiceEntry& b) {
+  if (!MessageDifferencer::Equals(a.service, b.service) || a.endpoints.size() != b.endpoints.size()) return false;
+  return std::equal(a.endpoints.begin(), a.endpoints.end(), b.endpoints.begin(), [](const auto& x, const auto& y) {
+    return x.first == y.first && MessageDifferencer::Equals(x.second, y.second);
+  });
+}
+
+bool SameShared(const Model& a, const Model& b) {
+  return a.has_gateway == b.has_gateway && MessageDifferencer::Equals(a.gateway, b.gateway) &&
+         a.clusters.size() == b.clusters.size() &&
+         std::equal(a.clusters.begin(), a.clusters.end(), b.clusters.begin(), [](const auto& x, const auto& y) {
+           return x.first == y.first && MessageDifferencer::Equals(x.second, y.second);
+         });
+}
+
+// Adds an endpoint to its service in `m`, or says why not.
+void PutEndpoint(Model& m, const v1::Endpoint& e, const std::string& path, bool refuse_duplicate, Problems& out,
+                 std::set<std::string>& touched) {
+  if (!m.services.contains(e.service())) {
+    out.push_back({path + ".service", absl::StrCat("unknown service \"", e.service(), "\"")});
+    return;
+  }
+  ServiceEntry& entry = m.MutableService(e.service());
+  auto [it, inserted] = entry.endpoints.try_emplace(IdOf(e), e);
+  if (!inserted) {
+    if (refuse_duplicate) {
+      out.push_back({path, absl::StrCat("duplicate endpoint ", e.cluster(), "/", e.address(), ":", e.port(),
+                                        " of service ", e.service())});
+      return;
+    }
+    it->second = e;
+  }
+  touched.insert(e.service());
+}
+
+// Cross-object checks, then generations: what is unchanged keeps its generation, so its compiled
+// tables are reused. `touched` lists the services a delta changed; null for a snapshot, where every
+// service is compared with its previous self.
+void Finish(const Model& current, const std::set<std::string>* touched, Candidate& c) {
+  CheckModel(c.model, c.problems);
+  if (!c.problems.empty()) return;
+  c.model.next_generation = current.next_generation;
+  if (SameShared(c.model, current)) {
+    c.model.shared_generation = current.shared_generation;
+  } else {
+    c.model.shared_generation = c.model.next_generation++;
+    c.changes.push_back("gateway and clusters");
+  }
+  for (auto& [key, entry] : c.model.services) {
+    auto old = current.services.find(key);
+    const bool same = old != current.services.end() &&
+                      (touched ? !touched->contains(key) : SameEntry(*old->second, *entry));
+    if (same) {
+      if (entry != old->second) entry = old->second;  // unchanged: share the old entry
+      continue;
+    }
+    auto renewed = std::make_shared<ServiceEntry>(*entry);
+    renewed->generation = c.model.next_generation++;
+    entry = std::move(renewed);
+    c.changes.push_back(absl::StrCat("service ", key));
+  }
+  for (const auto& [key, entry] : current.services) {
+    if (!c.model.services.contains(key)) c.changes.push_back(absl::StrCat("service ", key, " deleted"));
+  }
+}
+
+}  // namespace
+
+Candidate FromSnapshot(const Model& current, const v1::State& snapshot) {
+  Candidate c;
+  if (snapshot.has_gateway()) {
+    CheckGateway(snapshot.gateway(), "snapshot.gateway", c.problems);
+    c.model.has_gateway = true;
+    c.model.gateway = snapshot.gateway();
+  }
+  for (int i = 0; i < snapshot.clusters_size(); ++i) {
+    const std::string path = absl::StrCat("snapshot.clusters[", i, "]");
+    CheckCluster(snapshot.clusters(i), path, c.problems);
+    if (!c.model.clusters.emplace(snapshot.clusters(i).name(), snapshot.clusters(i)).second) {
+      c.problems.push_back({path + ".name", absl::StrCat("duplicate cluster \"", snapshot.clusters(i).name(), "\"")});
+    }
+  }
+  for (int i = 0; i < snapshot.services_size(); ++i) {
+    const std::string path = absl::StrCat("snapshot.services[", i, "]");
+    CheckService(snapshot.services(i), path, c.problems);
+    const std::string key = ServiceKey(snapshot.services(i));
+    if (c.model.services.contains(key)) {
+      c.problems.push_back({path, absl::StrCat("duplicate service \"", key, "\"")});
+      continue;
+    }
+    c.model.MutableService(key).service = snapshot.services(i);
+  }
+  std::set<std::string> touched;
+  for (int i = 0; i < snapshot.endpoints_size(); ++i) {
+    const std::string path = absl::StrCat("snapshot.endpoints[", i, "]");
+    CheckEndpoint(snapshot.endpoints(i), path, c.problems);
+    PutEndpoint(c.model, snapshot.endpoints(i), path, /*refuse_duplicate=*/true, c.problems, touched);
+  }
+  Finish(current, nullptr, c);
+  return c;
+}
+
+Candidate FromDelta(const Model& current, const v1::Delta& delta) {
+  Candidate c;
+  c.model = current;  // shares every service entry; MutableService copies what changes
+  std::set<std::string> touched;
+  if (delta.has_gateway()) {
+    CheckGateway(delta.gateway(), "delta.gateway", c.problems);
+    c.model.has_gateway = true;
+    c.model.gateway = delta.gateway();
+  }
+  for (const std::string& name : delta.delete_clusters()) {
+    c.model.clusters.erase(name);
+    for (const auto& [key, entry] : current.services) {
+      const bool has = std::any_of(entry->endpoints.begin(), entry->endpoints.end(),
+                                   [&](const auto& kv) { return kv.first.cluster == name; });
+      if (!has) continue;
+      std::erase_if(c.model.MutableService(key).endpoints, [&](const auto& kv) { return kv.first.cluster == name; });
+      touched.insert(key);
+    }
+  }
+  for (const std::string& key : delta.delete_services()) c.model.services.erase(key);
+  for (const v1::EndpointRef& ref : delta.delete_endpoints()) {
+    auto svc = c.model.services.find(ref.service());
+    if (svc == c.model.services.end() || !svc->second->endpoints.contains(IdOf(ref))) continue;
+    c.model.MutableService(ref.service()).endpoints.erase(IdOf(ref));
+    touched.insert(ref.service());
+  }
+  for (int i = 0; i < delta.upsert_clusters_size(); ++i) {
+    CheckCluster(delta.upsert_clusters(i), absl::StrCat("delta.upsert_clusters[", i, "]"), c.problems);
+    c.model.clusters[delta.upsert_clusters(i).name()] = delta.upsert_clusters(i);
+  }
+  for (int i = 0; i < delta.upsert_services_size(); ++i) {
+    const v1::Service& s = delta.upsert_services(i);
+    CheckService(s, absl::StrCat("delta.upsert_services[", i, "]"), c.problems);
+    c.model.MutableService(ServiceKey(s)).service = s;  // keeps the service's endpoints
+    touched.insert(ServiceKey(s));
+  }
+  for (int i = 0; i < delta.upsert_endpoints_size(); ++i) {
+    const std::string path = absl::StrCat("delta.upsert_endpoints[", i, "]");
+    CheckEndpoint(delta.upsert_endpoints(i), path, c.problems);
+    PutEndpoint(c.model, delta.upsert_endpoints(i), path, /*refuse_duplicate=*/false, c.problems, touched);
+  }
+  Finish(current, &touched, c);
+  return c;
+}
+
+}  // namespace causeway::state

@@ -1,0 +1,33 @@
+// Turning a push into the next model: all or nothing. The current model is never modified; the
+// caller swaps in the result only when there are no problems.
+#ifndef CAUSEWAY_CONTROLPLANE_STATE_APPLY_H_
+#define CAUSEWAY_CONTROLPLANE_STATE_APPLY_H_
+
+#include <string>
+#include <vector>
+
+#include "causeway/v1/config.pb.h"
+#include "controlplane/state/model.h"
+#include "controlplane/state/validate.h"
+
+namespace causeway::state {
+
+struct Candidate {
+  Model model;
+  Problems problems;
+  // Human-readable list of what differs from the current model ("service default/web", ...).
+  std::vector<std::string> changes;
+};
+
+// A full snapshot replaces everything. Services whose definition and endpoints are unchanged keep
+// their generation (and so their compiled tables).
+Candidate FromSnapshot(const Model& current, const v1::State& snapshot);
+
+// A delta on top of `current`: deletes first (of things that exist; deleting what is not there is
+// not an error, so retries are harmless), then upserts. Deleting a service deletes its endpoints;
+// deleting a cluster deletes its endpoints; an endpoint of a service that does not exist is refused.
+Candidate FromDelta(const Model& current, const v1::Delta& delta);
+
+}  // namespace causeway::state
+
+#endif  // CAUSEWAY_CONTROLPLANE_STATE_APPLY_H_

@@ -1,0 +1,56 @@
+// The control plane's desired state, indexed by key: what pushes change and what compiles into
+// tables. Ordered maps so that listings, persistence and compilation are deterministic.
+#ifndef CAUSEWAY_CONTROLPLANE_STATE_MODEL_H_
+#define CAUSEWAY_CONTROLPLANE_STATE_MODEL_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+
+#include "causeway/v1/config.pb.h"
+
+namespace causeway::state {
+
+// (cluster, address as written after normalisation, port): never the address alone.
+struct EndpointId {
+  std::string cluster;
+  std::string address;
+  uint32_t port = 0;
+  friend auto operator<=>(const EndpointId&, const EndpointId&) = default;
+};
+
+struct ServiceEntry {
+  v1::Service service;
+  std::map<EndpointId, v1::Endpoint> endpoints;
+  // Bumped whenever the service or one of its endpoints changes: the compiler recompiles a service
+  // only when its generation (or the model's shared generation) moved.
+  uint64_t generation = 0;
+};
+
+struct Model {
+  bool has_gateway = false;
+  v1::Gateway gateway;
+  std::map<std::string, v1::Cluster> clusters;  // by name
+  // By "namespace/name". Entries are immutable and shared between successive models: a change
+  // copies only the services it touches (MutableService).
+  std::map<std::string, std::shared_ptr<const ServiceEntry>> services;
+  // Bumped when the gateway or the clusters change: every service depends on them.
+  uint64_t shared_generation = 0;
+  uint64_t next_generation = 1;
+
+  size_t EndpointCount() const;
+  // A private copy of the entry for `key` (created when missing), stored in place of the shared one.
+  ServiceEntry& MutableService(const std::string& key);
+  // The model as one State message (deterministic order).
+  v1::State ToState() const;
+};
+
+std::string ServiceKey(const v1::Service& s);
+EndpointId IdOf(const v1::Endpoint& e);
+EndpointId IdOf(const v1::EndpointRef& r);
+
+}  // namespace causeway::state
+
+#endif  // CAUSEWAY_CONTROLPLANE_STATE_MODEL_H_

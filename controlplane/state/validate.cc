@@ -1,0 +1,163 @@
+#include "controlplane/state/validate.h"
+
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "controlplane/maglev/table_size.h"
+#include "controlplane/net/ip_address.h"
+
+namespace causeway::state {
+namespace {
+
+void Add(Problems& out, const std::string& field, std::string message) {
+  out.push_back({field, std::move(message)});
+}
+
+// Kubernetes-style names (RFC 1123 labels): what cluster names, namespaces and service names are.
+void CheckName(const std::string& name, const std::string& field, Problems& out) {
+  if (name.empty()) {
+    Add(out, field, "must not be empty");
+    return;
+  }
+  bool ok = name.size() <= 63 && absl::ascii_isalnum(name.front()) && absl::ascii_isalnum(name.back());
+  for (char c : name) ok &= absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-';
+  if (!ok) Add(out, field, absl::StrCat("\"", name, "\" is not a valid name (lower-case letters, digits and '-', at most 63)"));
+}
+
+void CheckAddress(const std::string& text, const std::string& field, Problems& out) {
+  if (absl::StatusOr<net::IpAddress> a = net::IpAddress::Parse(text); !a.ok()) Add(out, field, std::string(a.status().message()));
+}
+
+void CheckPort(uint32_t port, bool zero_ok, const std::string& field, Problems& out) {
+  if ((port == 0 && !zero_ok) || port > 65535) {
+    Add(out, field, absl::StrCat("port ", port, " is out of range ", zero_ok ? "0" : "1", "..65535"));
+  }
+}
+
+}  // namespace
+
+void CheckCluster(const v1::Cluster& c, const std::string& path, Problems& out) {
+  CheckName(c.name(), path + ".name", out);
+  if (c.id() == 0 || c.id() > 65535) Add(out, path + ".id", absl::StrCat("cluster id ", c.id(), " is out of range 1..65535"));
+  if (!c.gateway_address().empty()) CheckAddress(c.gateway_address(), path + ".gateway_address", out);
+}
+
+void CheckService(const v1::Service& s, const std::string& path, Problems& out) {
+  CheckName(s.namespace_(), path + ".namespace", out);
+  CheckName(s.name(), path + ".name", out);
+  if (s.frontends().empty()) Add(out, path + ".frontends", "a service needs at least one frontend");
+  for (int i = 0; i < s.frontends_size(); ++i) {
+    const v1::Frontend& f = s.frontends(i);
+    const std::string fp = absl::StrCat(path, ".frontends[", i, "]");
+    CheckAddress(f.vip(), fp + ".vip", out);
+    CheckPort(f.port(), true, fp + ".port", out);
+    if (f.protocol() != v1::TCP && f.protocol() != v1::UDP) {
+      Add(out, fp + ".protocol", absl::StrCat("unknown protocol ", static_cast<int>(f.protocol()), ": TCP or UDP"));
+    }
+  }
+  if (s.has_spillover_factor() && !(s.spillover_factor() >= 1.0 && s.spillover_factor() <= 10.0)) {
+    Add(out, path + ".spillover_factor", absl::StrCat("spill-over factor ", s.spillover_factor(), " is out of range 1.0..10.0"));
+  }
+  if (s.has_panic_threshold() && !(s.panic_threshold() >= 0.0 && s.panic_threshold() <= 1.0)) {
+    Add(out, path + ".panic_threshold", absl::StrCat("panic threshold ", s.panic_threshold(), " is out of range 0.0..1.0"));
+  }
+  if (s.table_size() != 0) {
+    if (absl::Status st = maglev::ValidateTableSize(s.table_size()); !st.ok()) {
+      Add(out, path + ".table_size", std::string(st.message()));
+    }
+  }
+  if (!v1::Scope_IsValid(s.scope())) Add(out, path + ".scope", "unknown scope");
+  if (!v1::Affinity_IsValid(s.affinity())) Add(out, path + ".affinity", "unknown affinity");
+  if (!v1::TrafficDistribution_IsValid(s.traffic_distribution())) {
+    Add(out, path + ".traffic_distribution", "unknown traffic distribution");
+  }
+  if (!v1::Forwarding_IsValid(s.forwarding())) Add(out, path + ".forwarding", "unknown forwarding");
+}
+
+void CheckEndpoint(const v1::Endpoint& e, const std::string& path, Problems& out) {
+  if (e.service().find('/') == std::string::npos) {
+    Add(out, path + ".service", absl::StrCat("\"", e.service(), "\" is not a service key (namespace/name)"));
+  }
+  CheckName(e.cluster(), path + ".cluster", out);
+  CheckAddress(e.address(), path + ".address", out);
+  CheckPort(e.port(), false, path + ".port", out);
+  if (e.has_weight() && e.weight() > kMaxWeight) {
+    Add(out, path + ".weight", absl::StrCat("weight ", e.weight(), " is out of range 0..", kMaxWeight));
+  }
+  if (!v1::Health_IsValid(e.health())) Add(out, path + ".health", "unknown health");
+}
+
+void CheckGateway(const v1::Gateway& g, const std::string& path, Problems& out) {
+  CheckName(g.cluster(), path + ".cluster", out);
+  for (int i = 0; i < g.addresses_size(); ++i) CheckAddress(g.addresses(i), absl::StrCat(path, ".addresses[", i, "]"), out);
+  for (int i = 0; i < g.client_zones_size(); ++i) {
+    const std::string zp = absl::StrCat(path, ".client_zones[", i, "]");
+    if (absl::StatusOr<net::IpPrefix> p = net::IpPrefix::Parse(g.client_zones(i).prefix()); !p.ok()) {
+      Add(out, zp + ".prefix", std::string(p.status().message()));
+    }
+    if (g.client_zones(i).zone().empty()) Add(out, zp + ".zone", "must not be empty");
+  }
+  if (g.gue_port() > 65535) Add(out, path + ".gue_port", absl::StrCat("port ", g.gue_port(), " is out of range 0..65535"));
+  if (g.mtu() != 0 && (g.mtu() < 576 || g.mtu() > 9216)) {
+    Add(out, path + ".mtu", absl::StrCat("MTU ", g.mtu(), " is out of range 576..9216"));
+  }
+}
+
+void CheckModel(const Model& m, Problems& out) {
+  if (m.clusters.size() > kMaxClusters) Add(out, "clusters", absl::StrCat("more than ", kMaxClusters, " clusters"));
+  if (m.services.size() > kMaxServices) Add(out, "services", absl::StrCat("more than ", kMaxServices, " services"));
+  std::map<uint32_t, std::string> cluster_of_id;
+  for (const auto& [name, c] : m.clusters) {
+    auto [it, inserted] = cluster_of_id.emplace(c.id(), name);
+    if (!inserted) {
+      Add(out, absl::StrCat("clusters[\"", name, "\"].id"),
+          absl::StrCat("cluster id ", c.id(), " is already used by cluster \"", it->second, "\""));
+    }
+  }
+  if (m.has_gateway && !m.clusters.contains(m.gateway.cluster())) {
+    Add(out, "gateway.cluster", absl::StrCat("unknown cluster \"", m.gateway.cluster(), "\""));
+  }
+  // Frontends grouped by (VIP, protocol). Two services conflict on the same port, or when either
+  // claims port 0 (every port).
+  struct Claim {
+    uint32_t port;
+    std::string service;
+    std::string field;
+  };
+  std::map<std::pair<std::string, int>, std::vector<Claim>> claims;
+  for (const auto& [key, entry] : m.services) {
+    const v1::Service& s = entry->service;
+    for (int i = 0; i < s.frontends_size(); ++i) {
+      const v1::Frontend& f = s.frontends(i);
+      absl::StatusOr<net::IpAddress> vip = net::IpAddress::Parse(f.vip());
+      std::vector<Claim>& group = claims[{vip.ok() ? vip->ToString() : f.vip(), f.protocol()}];
+      const std::string field = absl::StrCat("services[\"", key, "\"].frontends[", i, "]");
+      for (const Claim& other : group) {
+        if (other.service != key && (other.port == f.port() || other.port == 0 || f.port() == 0)) {
+          Add(out, field, absl::StrCat(f.vip(), ":", f.port(), "/", v1::Protocol_Name(f.protocol()),
+                                       " conflicts with ", other.field, " (port ", other.port,
+                                       other.port == 0 ? ", every port" : "", ") of service ", other.service));
+          break;
+        }
+      }
+      group.push_back({f.port(), key, field});
+    }
+  }
+  for (const auto& [key, entry] : m.services) {
+    if (entry->endpoints.size() > kMaxEndpointsPerService) {
+      Add(out, absl::StrCat("services[\"", key, "\"]"),
+          absl::StrCat(entry->endpoints.size(), " endpoints: at most ", kMaxEndpointsPerService, " per service"));
+    }
+    for (const auto& [id, e] : entry->endpoints) {
+      if (!m.clusters.contains(id.cluster)) {
+        Add(out, absl::StrCat("endpoints[\"", key, "\", ", id.cluster, "/", id.address, ":", id.port, "].cluster"),
+            absl::StrCat("unknown cluster \"", id.cluster, "\""));
+      }
+    }
+  }
+}
+
+}  // namespace causeway::state

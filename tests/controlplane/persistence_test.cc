@@ -1,0 +1,73 @@
+// A restart loses no configuration: the last accepted state, version and per-source versions are
+// written atomically and read back, and a rejected push never reaches the disk.
+#include <filesystem>
+#include <fstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "controlplane/state/persist.h"
+#include "tests/controlplane/fixtures.h"
+
+namespace causeway::testing {
+namespace {
+
+v1::PushRequest Snapshot(const v1::State& s, const std::string& info) {
+  v1::PushRequest p;
+  p.set_source("adapter");
+  p.set_version_info(info);
+  *p.mutable_snapshot() = s;
+  return p;
+}
+
+TEST(Persistence, RestartWithTheSavedState) {
+  TempDir dir;
+  v1::ListServicesResponse before;
+  {
+    RecordingSink sink;
+    server::ControlPlane cp({.state_dir = dir.path()}, &sink);
+    ASSERT_TRUE(cp.Restore().ok());
+    ASSERT_TRUE(cp.Push(Snapshot(TwoClusterState(), "a1")).status.ok());
+    v1::State bad = TwoClusterState();
+    bad.mutable_endpoints(0)->set_port(0);
+    ASSERT_FALSE(cp.Push(Snapshot(bad, "a2")).status.ok());
+    before = cp.ListServices();
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/state.json"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/state.json.tmp"));
+
+  RecordingSink sink;
+  server::ControlPlane restarted({.state_dir = dir.path()}, &sink);
+  ASSERT_TRUE(restarted.Restore().ok());
+  EXPECT_EQ(restarted.version(), 1u);
+  EXPECT_EQ(restarted.SourceVersion("adapter"), "a1");
+  EXPECT_EQ(restarted.ListServices().DebugString(), before.DebugString());
+  EXPECT_EQ(restarted.ListEndpoints("").endpoints_size(), 4);
+  // The dataplane gets the restored tables at once, not at the next push.
+  ASSERT_EQ(sink.count(), 1);
+  EXPECT_EQ(sink.last()->version, 1u);
+  EXPECT_EQ(sink.last()->services.size(), 1u);
+  // And versions go on from there.
+  v1::State s = TwoClusterState();
+  s.mutable_endpoints(0)->set_weight(5);
+  EXPECT_EQ(restarted.Push(Snapshot(s, "a3")).version, 2u);
+}
+
+TEST(Persistence, CorruptStateIsAnErrorNotAnEmptyStart) {
+  TempDir dir;
+  std::ofstream(dir.path() + "/state.json") << "{ not json";
+  RecordingSink sink;
+  server::ControlPlane cp({.state_dir = dir.path()}, &sink);
+  const absl::Status s = cp.Restore();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("state.json"));
+}
+
+TEST(Persistence, NoDirectoryNoSavedState) {
+  TempDir dir;
+  absl::StatusOr<std::optional<v1::SavedState>> s = state::LoadState(dir.path());
+  ASSERT_TRUE(s.ok());
+  EXPECT_FALSE(s->has_value());
+}
+
+}  // namespace
+}  // namespace causeway::testing
