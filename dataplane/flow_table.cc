@@ -6,6 +6,7 @@
 #include <rte_tcp.h>
 
 #include <atomic>
+#include <cstring>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -63,9 +64,15 @@ uint32_t FlowTable::Sweep(uint32_t now_ms, uint32_t budget) {
     sweep_cursor_ = sweep_cursor_ + 1 == positions_ ? 0 : sweep_cursor_ + 1;
     FlowEntry& e = entries_[pos];
     if (e.state == FlowState::kFree || !Expired(e, now_ms)) continue;
-    void* key = nullptr;
-    if (rte_hash_get_key_with_position(hash_, static_cast<int32_t>(pos), &key) == 0) {
-      rte_hash_del_key_with_hash(hash_, key, e.signature);
+    // rte_hash_get_key_with_position hands out the stored key but then checks it against the
+    // table's own hash function, which is not the signature used here: it reports -ENOENT for keys
+    // that are present. The key pointer is valid either way; delete with the stored signature.
+    void* stored = nullptr;
+    rte_hash_get_key_with_position(hash_, static_cast<int32_t>(pos), &stored);
+    if (stored != nullptr) {
+      FlowKey key;
+      std::memcpy(&key, stored, sizeof key);
+      rte_hash_del_key_with_hash(hash_, &key, e.signature);
     }
     e.state = FlowState::kFree;
     ++removed;

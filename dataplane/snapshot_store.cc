@@ -1,0 +1,75 @@
+#include "dataplane/snapshot_store.h"
+
+#include <rte_log.h>
+#include <rte_malloc.h>
+
+#include <string>
+
+namespace causeway::dataplane {
+
+absl::StatusOr<std::unique_ptr<SnapshotStore>> SnapshotStore::Create(DataplaneSettings settings,
+                                                                     uint32_t max_workers) {
+  const size_t size = rte_rcu_qsbr_get_memsize(max_workers);
+  auto* rcu = static_cast<rte_rcu_qsbr*>(rte_zmalloc("causeway_rcu", size, RTE_CACHE_LINE_SIZE));
+  if (rcu == nullptr) return absl::ResourceExhaustedError("RCU variable");
+  if (rte_rcu_qsbr_init(rcu, max_workers) != 0) {
+    rte_free(rcu);
+    return absl::InvalidArgumentError("rte_rcu_qsbr_init");
+  }
+  return std::unique_ptr<SnapshotStore>(new SnapshotStore(std::move(settings), rcu));
+}
+
+SnapshotStore::~SnapshotStore() {
+  retired_.clear();
+  delete current_.load();
+  rte_free(rcu_);
+}
+
+void SnapshotStore::Publish(std::shared_ptr<const snapshot::CompiledSnapshot> snapshot) {
+  if (snapshot == nullptr) return;
+  if (absl::Status s = PublishOrError(*snapshot); !s.ok()) {
+    const std::string text(s.message());
+    RTE_LOG(ERR, USER1, "causeway: snapshot %lu refused: %s\n", static_cast<unsigned long>(snapshot->version),
+            text.c_str());
+  }
+}
+
+absl::Status SnapshotStore::PublishOrError(const snapshot::CompiledSnapshot& snapshot) {
+  // Compiling (the expensive part) happens before the lock and never near a worker.
+  auto tables = Tables::Compile(snapshot, settings_);
+  if (!tables.ok()) {
+    failed_.fetch_add(1, std::memory_order_relaxed);
+    return tables.status();
+  }
+  std::lock_guard<std::mutex> lock(publish_mu_);
+  const Tables* old = current_.exchange(tables->release(), std::memory_order_acq_rel);
+  if (old != nullptr) retired_.emplace_back(rte_rcu_qsbr_start(rcu_), old);
+  published_.fetch_add(1, std::memory_order_relaxed);
+  ReclaimLocked();
+  return absl::OkStatus();
+}
+
+size_t SnapshotStore::Reclaim() {
+  std::lock_guard<std::mutex> lock(publish_mu_);
+  return ReclaimLocked();
+}
+
+size_t SnapshotStore::ReclaimLocked() {
+  // Tokens only grow, so the oldest retirements complete first.
+  size_t done = 0;
+  while (done < retired_.size() && rte_rcu_qsbr_check(rcu_, retired_[done].first, false) == 1) ++done;
+  retired_.erase(retired_.begin(), retired_.begin() + static_cast<std::ptrdiff_t>(done));
+  return retired_.size();
+}
+
+void SnapshotStore::RegisterWorker(uint32_t worker_id) {
+  rte_rcu_qsbr_thread_register(rcu_, worker_id);
+  rte_rcu_qsbr_thread_online(rcu_, worker_id);
+}
+
+void SnapshotStore::UnregisterWorker(uint32_t worker_id) {
+  rte_rcu_qsbr_thread_offline(rcu_, worker_id);
+  rte_rcu_qsbr_thread_unregister(rcu_, worker_id);
+}
+
+}  // namespace causeway::dataplane

@@ -1,0 +1,65 @@
+// The SnapshotSink the control plane publishes to, and where workers find their tables. Publish()
+// compiles the snapshot into Tables on the caller's (control) thread, swaps one atomic pointer, and
+// retires the old Tables with an rte_rcu_qsbr token: they are freed by a later Reclaim() (Publish
+// calls it too) once every registered worker has reported a quiescent state since the swap. Workers
+// never block and never take a lock: they load the pointer once per burst and report quiescent after
+// the burst.
+#ifndef CAUSEWAY_DATAPLANE_SNAPSHOT_STORE_H_
+#define CAUSEWAY_DATAPLANE_SNAPSHOT_STORE_H_
+
+#include <rte_rcu_qsbr.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "controlplane/snapshot/compiled_snapshot.h"
+#include "dataplane/tables.h"
+
+namespace causeway::dataplane {
+
+class SnapshotStore final : public snapshot::SnapshotSink {
+ public:
+  static absl::StatusOr<std::unique_ptr<SnapshotStore>> Create(DataplaneSettings settings, uint32_t max_workers);
+  // Workers must be unregistered (stopped) first.
+  ~SnapshotStore() override;
+
+  // SnapshotSink: compiles and swaps. A snapshot that does not compile is refused, counted in
+  // failed() and logged; the previous tables stay in use.
+  void Publish(std::shared_ptr<const snapshot::CompiledSnapshot> snapshot) override;
+  // The same, saying why it failed.
+  absl::Status PublishOrError(const snapshot::CompiledSnapshot& snapshot);
+
+  // Frees retired tables whose grace period is over; returns how many are still waiting.
+  size_t Reclaim();
+
+  // Worker side. `worker_id` < max_workers.
+  void RegisterWorker(uint32_t worker_id);
+  void UnregisterWorker(uint32_t worker_id);
+  const Tables* Current() const { return current_.load(std::memory_order_acquire); }
+  void Quiescent(uint32_t worker_id) { rte_rcu_qsbr_quiescent(rcu_, worker_id); }
+
+  uint64_t published() const { return published_.load(std::memory_order_relaxed); }
+  uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
+
+ private:
+  size_t ReclaimLocked();
+  SnapshotStore(DataplaneSettings settings, rte_rcu_qsbr* rcu) : settings_(std::move(settings)), rcu_(rcu) {}
+
+  const DataplaneSettings settings_;
+  rte_rcu_qsbr* const rcu_;
+  std::atomic<const Tables*> current_{nullptr};
+  std::mutex publish_mu_;  // serialises publishers and Reclaim (control threads only)
+  std::vector<std::pair<uint64_t, std::unique_ptr<const Tables>>> retired_;  // (RCU token, tables)
+  std::atomic<uint64_t> published_{0};
+  std::atomic<uint64_t> failed_{0};
+};
+
+}  // namespace causeway::dataplane
+
+#endif  // CAUSEWAY_DATAPLANE_SNAPSHOT_STORE_H_
