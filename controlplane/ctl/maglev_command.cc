@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <ostream>
 #include <vector>
 
@@ -78,6 +79,18 @@ int RunMaglevAnalysis(const MaglevAnalysisOptions& options, std::ostream& out, s
   out << absl::StrFormat("moved on removal %.3f%%  (one endpoint removed; the floor is %.3f%%)\n",
                          100 * moved, 100 * floor);
   return 0;
+}
+
+Command AddMaglevCommand(CLI::App& app) {
+  auto o = std::make_shared<MaglevAnalysisOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "maglev", "size a Maglev table: build time, balance and disruption (offline)");
+  cmd->add_option("--endpoints,-n", o->endpoints, "number of equal-weight endpoints")->required();
+  cmd->add_option("--table-size,-m", o->table_size,
+                  "table size, a prime (default: smallest listed prime >= 100 x endpoints)");
+  cmd->add_option("--output,-o", o->output, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
+  return {cmd, [o](std::ostream& out, std::ostream& err) { return RunMaglevAnalysis(*o, out, err); }};
 }
 
 }  // namespace causeway::ctl

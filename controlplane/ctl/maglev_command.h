@@ -6,6 +6,8 @@
 #include <iosfwd>
 #include <string>
 
+#include "controlplane/ctl/command.h"
+
 namespace causeway::ctl {
 
 struct MaglevAnalysisOptions {
@@ -18,6 +20,8 @@ struct MaglevAnalysisOptions {
 // Builds the table for `endpoints` equal-weight endpoints and reports the build time, the balance
 // (max/mean) and the share of slots that move when one endpoint is removed. Returns the exit code.
 int RunMaglevAnalysis(const MaglevAnalysisOptions& options, std::ostream& out, std::ostream& err);
+
+Command AddMaglevCommand(CLI::App& app);
 
 }  // namespace causeway::ctl
 

@@ -1,0 +1,138 @@
+#include "controlplane/ctl/get_command.h"
+
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "controlplane/ctl/exit_codes.h"
+#include "controlplane/ctl/output.h"
+
+namespace causeway::ctl {
+namespace {
+
+struct GetOptions {
+  std::string kind;
+  std::string service;
+  Format format = Format::kTable;
+};
+
+std::string Frontends(const v1::Service& s) {
+  std::vector<std::string> parts;
+  for (const v1::Frontend& f : s.frontends()) {
+    parts.push_back(absl::StrCat(f.vip(), ":", f.port() == 0 ? "*" : absl::StrCat(f.port()), "/",
+                                 v1::Protocol_Name(f.protocol())));
+  }
+  return parts.empty() ? "-" : absl::StrJoin(parts, ",");
+}
+
+// kube-proxy's reading of the EndpointSlice conditions (unset ready/serving = true).
+std::string ConditionsLabel(const v1::Conditions& c) {
+  const bool ready = !c.has_ready() || c.ready();
+  const bool serving = !c.has_serving() || c.serving();
+  if (c.terminating()) return serving ? "terminating" : "terminating,not-serving";
+  if (ready) return "ready";
+  return serving ? "serving" : "not-ready";
+}
+
+// One List call, printed as a table or as the message.
+template <typename Request, typename Response>
+grpc::Status CallAndPrint(Client& client,
+                          grpc::Status (v1::Causeway::Stub::*call)(grpc::ClientContext*,
+                                                                    const Request&, Response*),
+                          const Request& request,
+                          void (*print_table)(const Response&, std::ostream&), Format format,
+                          std::ostream& out) {
+  Response response;
+  const grpc::Status status = (client.stub().*call)(client.UnaryContext().get(), request, &response);
+  if (!status.ok()) return status;
+  if (format == Format::kTable) {
+    print_table(response, out);
+  } else {
+    PrintMessage(response, format, out);
+  }
+  return status;
+}
+
+int RunGet(const GetOptions& o, const ClientOptions& client_options, std::ostream& out,
+           std::ostream& err) {
+  return WithClient(client_options, err, [&](Client& client) {
+    grpc::Status status;
+    if (o.kind == "services") {
+      status = CallAndPrint(client, &v1::Causeway::Stub::ListServices, v1::ListRequest(),
+                            &PrintServicesTable, o.format, out);
+    } else if (o.kind == "endpoints") {
+      v1::ListEndpointsRequest request;
+      request.set_service(o.service);
+      status = CallAndPrint(client, &v1::Causeway::Stub::ListEndpoints, request,
+                            &PrintEndpointsTable, o.format, out);
+    } else {
+      status = CallAndPrint(client, &v1::Causeway::Stub::ListClusters, v1::ListRequest(),
+                            &PrintClustersTable, o.format, out);
+    }
+    if (!status.ok()) return client.ReportFailure(status, absl::StrCat("get ", o.kind), err);
+    return kExitOk;
+  });
+}
+
+}  // namespace
+
+void PrintServicesTable(const v1::ListServicesResponse& response, std::ostream& out) {
+  Table table({"SERVICE", "FRONTENDS", "SCOPE", "AFFINITY", "DISTRIBUTION", "FORWARDING",
+               "ENDPOINTS", "TABLES"});
+  for (const v1::ServiceStatus& status : response.services()) {
+    const v1::Service& s = status.service();
+    table.AddRow({absl::StrCat(s.namespace_(), "/", s.name()), Frontends(s),
+                  EffectiveEnumName(*v1::Scope_descriptor(), s.scope()),
+                  EffectiveEnumName(*v1::Affinity_descriptor(), s.affinity()),
+                  EffectiveEnumName(*v1::TrafficDistribution_descriptor(), s.traffic_distribution()),
+                  EffectiveEnumName(*v1::Forwarding_descriptor(), s.forwarding()),
+                  absl::StrCat(status.endpoints()),
+                  status.table_sizes().empty()
+                      ? absl::StrCat(status.tables())
+                      : absl::StrCat(status.tables(), " (", absl::StrJoin(status.table_sizes(), ","),
+                                     ")")});
+  }
+  table.Print(out);
+}
+
+void PrintEndpointsTable(const v1::ListEndpointsResponse& response, std::ostream& out) {
+  Table table({"SERVICE", "CLUSTER", "ENDPOINT", "ZONE", "REGION", "WEIGHT", "CONDITIONS", "HEALTH",
+               "EXPORTED"});
+  for (const v1::Endpoint& e : response.endpoints()) {
+    table.AddRow({e.service(), e.cluster(), absl::StrCat(e.address(), ":", e.port()),
+                  e.zone().empty() ? "-" : e.zone(), e.region().empty() ? "-" : e.region(),
+                  absl::StrCat(e.has_weight() ? e.weight() : 1), ConditionsLabel(e.conditions()),
+                  EffectiveEnumName(*v1::Health_descriptor(), e.health()),
+                  !e.has_exported() || e.exported() ? "yes" : "no"});
+  }
+  table.Print(out);
+}
+
+void PrintClustersTable(const v1::ListClustersResponse& response, std::ostream& out) {
+  Table table({"CLUSTER", "ID", "REGION", "GATEWAY", "ENDPOINTS"});
+  for (const v1::ClusterStatus& status : response.clusters()) {
+    const v1::Cluster& c = status.cluster();
+    table.AddRow({c.name(), absl::StrCat(c.id()), c.region().empty() ? "-" : c.region(),
+                  c.gateway_address().empty() ? "-" : c.gateway_address(),
+                  absl::StrCat(status.endpoints())});
+  }
+  table.Print(out);
+}
+
+Command AddGetCommand(CLI::App& app, const ClientOptions& client) {
+  auto o = std::make_shared<GetOptions>();
+  CLI::App* cmd = app.add_subcommand("get", "list what causewayd holds: services, endpoints, clusters");
+  cmd->add_option("kind", o->kind, "services, endpoints or clusters")
+      ->required()
+      ->check(CLI::IsMember({"services", "endpoints", "clusters"}));
+  cmd->add_option("--service", o->service, "endpoints: only this service's (namespace/name)");
+  AddOutputOption(*cmd, o->format);
+  return {cmd, [o, &client](std::ostream& out, std::ostream& err) {
+            return RunGet(*o, client, out, err);
+          }};
+}
+
+}  // namespace causeway::ctl

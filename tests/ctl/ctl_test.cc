@@ -1,0 +1,191 @@
+// causewayctl's pieces that need no server: the push it builds, its tables, its exit codes.
+#include <sstream>
+
+#include "controlplane/config/config_file.h"
+#include "controlplane/ctl/apply_command.h"
+#include "controlplane/ctl/client.h"
+#include "controlplane/ctl/exit_codes.h"
+#include "controlplane/ctl/get_command.h"
+#include "controlplane/ctl/output.h"
+#include "controlplane/ctl/watch_command.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace causeway::ctl {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+v1::State SmallState(bool with_gateway) {
+  absl::StatusOr<v1::State> state = config::ParseStateYaml(
+      "clusters: [{name: a, id: 1}]\n"
+      "services: [{namespace: default, name: web, frontends: [{vip: 10.96.0.1, port: 80, protocol: TCP}]}]\n"
+      "endpoints: [{service: default/web, cluster: a, address: 10.244.0.5, port: 8080}]\n");
+  EXPECT_TRUE(state.ok()) << state.status();
+  if (with_gateway) state->mutable_gateway()->set_cluster("a");
+  return *state;
+}
+
+// kubectl apply: upserts of what the file lists; nothing deleted, the gateway only when given.
+TEST(BuildApplyRequest, DeltaUpsertsEverythingListed) {
+  const v1::PushRequest r = BuildApplyRequest(SmallState(false), /*replace=*/false, "v7");
+  EXPECT_EQ(r.source(), kPushSource);
+  EXPECT_EQ(r.version_info(), "v7");
+  ASSERT_TRUE(r.has_delta());
+  EXPECT_FALSE(r.delta().has_gateway());
+  EXPECT_EQ(r.delta().upsert_clusters_size(), 1);
+  EXPECT_EQ(r.delta().upsert_services_size(), 1);
+  EXPECT_EQ(r.delta().upsert_endpoints_size(), 1);
+  EXPECT_EQ(r.delta().delete_clusters_size() + r.delta().delete_services_size() +
+                r.delta().delete_endpoints_size(),
+            0);
+  EXPECT_EQ(r.base_version(), 0u);
+}
+
+TEST(BuildApplyRequest, DeltaCarriesTheGatewayWhenTheFileHasOne) {
+  const v1::PushRequest r = BuildApplyRequest(SmallState(true), /*replace=*/false, "");
+  ASSERT_TRUE(r.delta().has_gateway());
+  EXPECT_EQ(r.delta().gateway().cluster(), "a");
+}
+
+TEST(BuildApplyRequest, ReplaceSendsTheFileAsSnapshot) {
+  const v1::State state = SmallState(true);
+  const v1::PushRequest r = BuildApplyRequest(state, /*replace=*/true, "");
+  ASSERT_TRUE(r.has_snapshot());
+  EXPECT_EQ(r.snapshot().SerializeAsString(), state.SerializeAsString());
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+TEST(Table, ColumnsAreAligned) {
+  Table t({"A", "LONGER"});
+  t.AddRow({"xxxx", "y"});
+  t.AddRow({"z", ""});
+  std::ostringstream out;
+  t.Print(out);
+  EXPECT_THAT(Lines(out.str()), ElementsAre("A     LONGER", "xxxx  y", "z     "));
+}
+
+TEST(PrintServicesTable, ShowsEffectiveDefaultsAndTables) {
+  v1::ListServicesResponse r;
+  v1::ServiceStatus* s = r.add_services();
+  *s->mutable_service() = SmallState(false).services(0);
+  s->mutable_service()->set_affinity(v1::LOCAL);
+  s->set_endpoints(3);
+  s->set_tables(2);
+  s->add_table_sizes(509);
+  s->add_table_sizes(509);
+  std::ostringstream out;
+  PrintServicesTable(r, out);
+  const auto lines = Lines(out.str());
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_THAT(lines[0], HasSubstr("SERVICE"));
+  // Unspecified scope, distribution and forwarding print as what they mean.
+  EXPECT_THAT(lines[1], HasSubstr("default/web  10.96.0.1:80/TCP  GLOBAL  LOCAL"));
+  EXPECT_THAT(lines[1], HasSubstr("DEFAULT       IPIP"));
+  EXPECT_THAT(lines[1], HasSubstr("2 (509,509)"));
+}
+
+TEST(PrintEndpointsTable, ReadsConditionsLikeKubeProxy) {
+  v1::ListEndpointsResponse r;
+  v1::Endpoint* ready = r.add_endpoints();
+  *ready = SmallState(false).endpoints(0);
+  v1::Endpoint* leaving = r.add_endpoints();
+  *leaving = *ready;
+  leaving->mutable_conditions()->set_terminating(true);
+  leaving->set_weight(0);
+  leaving->set_exported(false);
+  std::ostringstream out;
+  PrintEndpointsTable(r, out);
+  const auto lines = Lines(out.str());
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_THAT(lines[1], HasSubstr("10.244.0.5:8080"));
+  EXPECT_THAT(lines[1], HasSubstr("1       ready        HEALTHY  yes"));
+  EXPECT_THAT(lines[2], HasSubstr("0       terminating  HEALTHY  no"));
+}
+
+TEST(PrintClustersTable, DashForNoGateway) {
+  v1::ListClustersResponse r;
+  v1::ClusterStatus* c = r.add_clusters();
+  c->mutable_cluster()->set_name("a");
+  c->mutable_cluster()->set_id(1);
+  c->set_endpoints(4);
+  std::ostringstream out;
+  PrintClustersTable(r, out);
+  EXPECT_THAT(Lines(out.str()), ElementsAre("CLUSTER  ID  REGION  GATEWAY  ENDPOINTS",
+                                            "a        1   -       -        4"));
+}
+
+TEST(PrintWatchEvent, JsonIsOneLinePerEvent) {
+  v1::WatchEvent e;
+  e.set_version(5);
+  e.add_changes("service default/web");
+  std::ostringstream out;
+  PrintWatchEvent(e, Format::kJson, out);
+  EXPECT_EQ(out.str(), "{\"version\":\"5\",\"changes\":[\"service default/web\"]}\n");
+}
+
+ClientOptions Options(std::string server, std::string ca = "", std::string cert = "") {
+  ClientOptions o;
+  o.server = std::move(server);
+  o.ca = std::move(ca);
+  o.cert = std::move(cert);
+  return o;
+}
+
+class ReportFailureTest : public ::testing::Test {
+ protected:
+  Client client_ = *Client::Connect(Options("unix:/nonexistent.sock"));
+  std::ostringstream err_;
+};
+
+TEST_F(ReportFailureTest, UnavailableIsUnreachable) {
+  EXPECT_EQ(client_.ReportFailure(grpc::Status(grpc::StatusCode::UNAVAILABLE, "connection refused"),
+                                  "x", err_),
+            kExitUnreachable);
+  EXPECT_EQ(err_.str(),
+            "causewayctl: cannot reach causewayd at unix:/nonexistent.sock: connection refused\n");
+}
+
+TEST_F(ReportFailureTest, DeadlineIsUnreachable) {
+  EXPECT_EQ(client_.ReportFailure(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, ""), "x", err_),
+            kExitUnreachable);
+  EXPECT_THAT(err_.str(), HasSubstr("no answer within 10s"));
+}
+
+// A validation NACK: every problem line of the status message on its own line.
+TEST_F(ReportFailureTest, RefusalPrintsEveryProblem) {
+  EXPECT_EQ(client_.ReportFailure(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                               "delta.upsert_endpoints[0].port: 0 is not 1..65535\n"
+                                               "delta.upsert_endpoints[1].cluster: unknown cluster \"zz\""),
+                                  "the change", err_),
+            kExitRefused);
+  EXPECT_THAT(Lines(err_.str()),
+              ElementsAre("causewayctl: causewayd refused the change (INVALID_ARGUMENT):",
+                          "  delta.upsert_endpoints[0].port: 0 is not 1..65535",
+                          "  delta.upsert_endpoints[1].cluster: unknown cluster \"zz\""));
+}
+
+TEST(ClientConnect, FlagsThatDoNotFit) {
+  EXPECT_FALSE(Client::Connect(Options("")).ok());
+  EXPECT_THAT(Client::Connect(Options("x", "", "c.pem")).status().message(),
+              HasSubstr("need --ca"));
+  EXPECT_THAT(Client::Connect(Options("x", "/nonexistent/ca.pem")).status().message(),
+              HasSubstr("--ca: /nonexistent/ca.pem"));
+}
+
+TEST(DefaultServer, FromEnvironment) {
+  setenv("CAUSEWAY_SERVER", "127.0.0.1:9", 1);
+  EXPECT_EQ(DefaultServer(), "127.0.0.1:9");
+  unsetenv("CAUSEWAY_SERVER");
+  EXPECT_EQ(DefaultServer(), kDefaultServer);
+}
+
+}  // namespace
+}  // namespace causeway::ctl
