@@ -22,6 +22,15 @@ inline uint16_t ChecksumFinish(uint32_t sum) {
   return static_cast<uint16_t>(~folded);
 }
 
+// Incremental update when one 16-bit word covered by `checksum` changes (RFC 1624 eqn. 3). All
+// three values as stored in the packet.
+inline uint16_t UpdatedChecksum(uint16_t checksum, uint16_t old_word, uint16_t new_word) {
+  uint32_t sum = uint32_t{static_cast<uint16_t>(~checksum)} + static_cast<uint16_t>(~old_word) + new_word;
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
 inline void SetIpv4HeaderChecksum(rte_ipv4_hdr* ip) {
   ip->hdr_checksum = 0;
   ip->hdr_checksum = ChecksumFinish(ChecksumAdd(ip, rte_ipv4_hdr_len(ip)));

@@ -27,8 +27,13 @@ void DecrementInnerTtl(uint8_t* inner, bool ipv6) {
     return;
   }
   auto* ip = reinterpret_cast<rte_ipv4_hdr*>(inner);
+  // TTL and protocol share one 16-bit word of the header.
+  uint16_t word;
+  std::memcpy(&word, &ip->time_to_live, 2);
   ip->time_to_live--;
-  SetIpv4HeaderChecksum(ip);
+  uint16_t updated;
+  std::memcpy(&updated, &ip->time_to_live, 2);
+  ip->hdr_checksum = UpdatedChecksum(ip->hdr_checksum, word, updated);
 }
 
 }  // namespace

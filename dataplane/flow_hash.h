@@ -17,10 +17,12 @@ namespace causeway::dataplane {
 // cast: see the rte_hash_crc miscompile in shared/reference/dpdk-here.md). IPv4 addresses fill the
 // first word (source, destination) and words 1..3 stay zero; IPv6 uses words 0..3 for source and
 // destination. Word 4: source port, destination port (network order), protocol, family (4 or 6).
+// Word 5 is always zero: 48 bytes is a key length rte_hash compares with vector code (40 would fall
+// back to memcmp).
 struct alignas(8) FlowKey {
-  std::array<uint64_t, 5> words{};
+  std::array<uint64_t, 6> words{};
 };
-static_assert(sizeof(FlowKey) == 40);
+static_assert(sizeof(FlowKey) == 48);
 
 struct FlowHashKey {
   uint64_t k0 = 0;

@@ -80,6 +80,12 @@ uint32_t FlowTable::Sweep(uint32_t now_ms, uint32_t budget) {
   return removed;
 }
 
+void FlowTable::Clear() {
+  rte_hash_reset(hash_);
+  for (uint32_t i = 0; i < positions_; ++i) entries_[i] = FlowEntry{};
+  sweep_cursor_ = 0;
+}
+
 uint32_t FlowTable::size() const { return static_cast<uint32_t>(rte_hash_count(hash_)); }
 
 FlowState NextFlowState(FlowState current, bool tcp, uint8_t tcp_flags) {

@@ -78,6 +78,8 @@ class FlowTable {
   uint32_t Sweep(uint32_t now_ms, uint32_t budget = 0);
 
   uint32_t size() const;
+  // Forgets every flow (not for the fast path: it touches the whole table).
+  void Clear();
   uint32_t capacity() const { return config_.capacity; }
   const FlowTimeouts& timeouts() const { return config_.timeouts; }
 

@@ -15,7 +15,12 @@ namespace causeway::dataplane {
 inline uint8_t* OpenGapAfterL2(rte_mbuf* m, uint16_t l2_len, uint16_t gap) {
   auto* start = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, gap));
   if (start == nullptr) return nullptr;
-  std::memmove(start, start + gap, l2_len);
+  // gap (≥ 20) exceeds l2_len (14 or 18): the two ranges never overlap. Fixed sizes inline.
+  if (l2_len == 14) {
+    std::memcpy(start, start + gap, 14);
+  } else {
+    std::memcpy(start, start + gap, l2_len);
+  }
   return start;
 }
 

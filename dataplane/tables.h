@@ -62,13 +62,15 @@ struct ServiceRoute {
 
 // The VIP table's key: address, port (network order; 0 = every port) and protocol. Protocol 0 with
 // port 0 marks "this address is ours" (a VIP or a gateway address) for ARP, ND and echo.
-struct alignas(4) VipKey {
+// Padded to 32 bytes, a length rte_hash compares with vector code.
+struct alignas(8) VipKey {
   std::array<uint8_t, 16> address{};
   uint16_t port = 0;
   uint8_t protocol = 0;
   uint8_t family = 4;
+  std::array<uint8_t, 12> zero{};
 };
-static_assert(sizeof(VipKey) == 20);
+static_assert(sizeof(VipKey) == 32);
 
 inline constexpr uint32_t kLocalAddressMark = 0xffffffffu;
 
