@@ -17,7 +17,23 @@ std::string ProblemsText(const state::Problems& problems) {
   return absl::StrJoin(lines, "\n");
 }
 
-ControlPlane::ControlPlane(Options options, snapshot::SnapshotSink* sink) : options_(std::move(options)), sink_(sink) {}
+struct ControlPlane::Round {
+  state::Model model;
+  uint64_t version = 0;
+  v1::SavedState saved;
+  std::vector<v1::WatchEvent> events;
+};
+
+ControlPlane::ControlPlane(Options options, snapshot::SnapshotSink* sink)
+    : options_(std::move(options)), sink_(sink), publisher_([this] { PublisherLoop(); }) {}
+
+ControlPlane::~ControlPlane() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  publisher_.join();
+}
 
 absl::Status ControlPlane::Restore() {
   if (options_.state_dir.empty()) return absl::OkStatus();
@@ -25,15 +41,19 @@ absl::Status ControlPlane::Restore() {
   if (!saved.ok()) return saved.status();
   if (!saved->has_value()) return absl::OkStatus();
   absl::MutexLock lock(&mu_);
+  if (version_ != 0) return absl::FailedPreconditionError("Restore() after pushes");
   state::Candidate c = state::FromSnapshot(model_, (*saved)->state());
   if (!c.problems.empty()) {
     return absl::DataLossError(absl::StrCat("saved state in ", options_.state_dir, " is invalid:\n", ProblemsText(c.problems)));
   }
+  // The publisher is idle (version_ == published_version_ == 0) and stays so while we hold mu_.
   absl::StatusOr<compile::Compiler::Result> compiled = compiler_.Compile(c.model, (*saved)->version());
   if (!compiled.ok()) return compiled.status();
   model_ = std::move(c.model);
-  version_ = (*saved)->version();
+  published_model_ = model_;
+  version_ = published_version_ = (*saved)->version();
   source_versions_ = {(*saved)->source_versions().begin(), (*saved)->source_versions().end()};
+  for (const auto& [key, entry] : model_.services) published_tables_[key] = compiler_.TablesOf(key);
   if (sink_ != nullptr) sink_->Publish(compiled->snapshot);
   return absl::OkStatus();
 }
@@ -62,64 +82,90 @@ PushOutcome ControlPlane::Push(const v1::PushRequest& request) {
     out.status = absl::InvalidArgumentError(ProblemsText(out.problems));
     return out;
   }
-  return Commit(std::move(c.model), c.changes, request.source(), request.version_info());
-}
 
-PushOutcome ControlPlane::Commit(state::Model next, const std::vector<std::string>& changes, const std::string& source,
-                                 const std::string& version_info) {
-  PushOutcome out;
-  const auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<compile::Compiler::Result> compiled = compiler_.Compile(next, version_ + 1);
-  if (!compiled.ok()) {
-    ++rejected_;
-    out.status = compiled.status();
-    out.version = version_;
-    return out;
-  }
-  // Persist before anyone is told: an acknowledged change survives a restart.
-  state::Model previous = std::exchange(model_, std::move(next));
-  const std::string previous_source_version = source_versions_[source];
-  source_versions_[source] = version_info;
-  ++version_;
-  if (absl::Status s = Persist(); !s.ok()) {
-    model_ = std::move(previous);
-    source_versions_[source] = previous_source_version;
-    --version_;
-    ++rejected_;
-    out.status = absl::InternalError(absl::StrCat("persisting state: ", s.message()));
-    out.version = version_;
-    return out;
-  }
-  if (sink_ != nullptr) sink_->Publish(compiled->snapshot);
-  last_compile_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  last_compiled_services_ = compiled->recompiled;
-  ++accepted_;
-  out.version = version_;
-  out.version_info = version_info;
-
+  // Accepted: this is now the state every later push builds on. The publisher takes it from here.
+  model_ = std::move(c.model);
+  const uint64_t mine = ++version_;
+  source_versions_[request.source()] = request.version_info();
   v1::WatchEvent event;
-  event.set_version(version_);
-  event.set_source(source);
-  event.set_version_info(version_info);
-  for (const std::string& c : changes) event.add_changes(c);
-  absl::MutexLock lock(&watchers_mu_);
-  std::erase_if(watchers_, [](const std::weak_ptr<Watcher>& w) { return w.expired(); });
-  for (const std::weak_ptr<Watcher>& weak : watchers_) {
-    if (std::shared_ptr<Watcher> w = weak.lock()) {
-      absl::MutexLock wl(&w->mu_);
-      w->queue_.push_back(event);
-    }
+  event.set_version(mine);
+  event.set_source(request.source());
+  event.set_version_info(request.version_info());
+  for (const std::string& change : c.changes) event.add_changes(change);
+  pending_events_.push_back(std::move(event));
+  ++accepted_;
+
+  auto done = [this, mine]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return published_version_ >= mine || failed_version_ >= mine || stopping_;
+  };
+  mu_.Await(absl::Condition(&done));
+  out.version = mine;
+  out.version_info = request.version_info();
+  if (published_version_ < mine) {
+    out.status = stopping_ && failed_version_ < mine ? absl::UnavailableError("shutting down") : failure_;
   }
   return out;
 }
 
-absl::Status ControlPlane::Persist() const {
-  if (options_.state_dir.empty()) return absl::OkStatus();
-  v1::SavedState saved;
-  saved.set_version(version_);
-  for (const auto& [source, v] : source_versions_) (*saved.mutable_source_versions())[source] = v;
-  *saved.mutable_state() = model_.ToState();
-  return state::SaveState(options_.state_dir, saved);
+void ControlPlane::PublisherLoop() {
+  while (true) {
+    Round round;
+    {
+      absl::MutexLock lock(&mu_);
+      auto work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || version_ > std::max(published_version_, failed_version_);
+      };
+      mu_.Await(absl::Condition(&work));
+      if (stopping_) return;
+      round.model = model_;  // cheap: service entries are shared
+      round.version = version_;
+      round.events = std::move(pending_events_);
+      pending_events_.clear();
+      round.saved.set_version(version_);
+      for (const auto& [source, v] : source_versions_) (*round.saved.mutable_source_versions())[source] = v;
+    }
+    const absl::Status status = PublishRound(round);
+    if (!status.ok()) {
+      absl::MutexLock lock(&mu_);
+      failed_version_ = round.version;
+      failure_ = status;
+      continue;
+    }
+    absl::MutexLock wl(&watchers_mu_);
+    std::erase_if(watchers_, [](const std::weak_ptr<Watcher>& w) { return w.expired(); });
+    for (const std::weak_ptr<Watcher>& weak : watchers_) {
+      if (std::shared_ptr<Watcher> w = weak.lock()) {
+        absl::MutexLock lock(&w->mu_);
+        w->queue_.insert(w->queue_.end(), round.events.begin(), round.events.end());
+      }
+    }
+  }
+}
+
+absl::Status ControlPlane::PublishRound(Round& round) {
+  const auto start = std::chrono::steady_clock::now();
+  // Writing the state to disk (mostly fsync) and compiling the tables are independent: do both at
+  // once, and tell nobody until both are done.
+  absl::Status persisted;
+  std::thread writer;
+  if (!options_.state_dir.empty()) {
+    *round.saved.mutable_state() = round.model.ToState();
+    writer = std::thread([&] { persisted = state::SaveState(options_.state_dir, round.saved); });
+  }
+  absl::StatusOr<compile::Compiler::Result> compiled = compiler_.Compile(round.model, round.version);
+  if (writer.joinable()) writer.join();
+  if (!compiled.ok()) return compiled.status();
+  if (!persisted.ok()) return absl::InternalError(absl::StrCat("persisting state: ", persisted.message()));
+  if (sink_ != nullptr) sink_->Publish(compiled->snapshot);
+
+  absl::MutexLock lock(&mu_);
+  published_tables_.clear();
+  for (const auto& [key, entry] : round.model.services) published_tables_[key] = compiler_.TablesOf(key);
+  published_model_ = std::move(round.model);
+  published_version_ = round.version;
+  last_compile_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  last_compiled_services_ = compiled->recompiled;
+  return absl::OkStatus();
 }
 
 std::string ControlPlane::SourceVersion(const std::string& source) const {
@@ -130,18 +176,18 @@ std::string ControlPlane::SourceVersion(const std::string& source) const {
 
 uint64_t ControlPlane::version() const {
   absl::MutexLock lock(&mu_);
-  return version_;
+  return published_version_;
 }
 
 v1::ListClustersResponse ControlPlane::ListClusters() const {
   absl::MutexLock lock(&mu_);
   v1::ListClustersResponse out;
-  out.set_version(version_);
+  out.set_version(published_version_);
   std::map<std::string, uint32_t> endpoints;
-  for (const auto& [key, entry] : model_.services) {
+  for (const auto& [key, entry] : published_model_.services) {
     for (const auto& [id, e] : entry->endpoints) ++endpoints[id.cluster];
   }
-  for (const auto& [name, c] : model_.clusters) {
+  for (const auto& [name, c] : published_model_.clusters) {
     v1::ClusterStatus* s = out.add_clusters();
     *s->mutable_cluster() = c;
     s->set_endpoints(endpoints[name]);
@@ -152,12 +198,13 @@ v1::ListClustersResponse ControlPlane::ListClusters() const {
 v1::ListServicesResponse ControlPlane::ListServices() const {
   absl::MutexLock lock(&mu_);
   v1::ListServicesResponse out;
-  out.set_version(version_);
-  for (const auto& [key, entry] : model_.services) {
+  out.set_version(published_version_);
+  for (const auto& [key, entry] : published_model_.services) {
     v1::ServiceStatus* s = out.add_services();
     *s->mutable_service() = entry->service;
     s->set_endpoints(static_cast<uint32_t>(entry->endpoints.size()));
-    if (auto tables = compiler_.TablesOf(key)) {
+    if (auto it = published_tables_.find(key); it != published_tables_.end() && it->second) {
+      const auto& tables = it->second;
       s->set_tables(static_cast<uint32_t>(tables->tables.size()));
       for (const maglev::MaglevTable& t : tables->tables) s->add_table_sizes(t.empty() ? 0 : t.size());
     }
@@ -168,8 +215,8 @@ v1::ListServicesResponse ControlPlane::ListServices() const {
 v1::ListEndpointsResponse ControlPlane::ListEndpoints(const std::string& service) const {
   absl::MutexLock lock(&mu_);
   v1::ListEndpointsResponse out;
-  out.set_version(version_);
-  for (const auto& [key, entry] : model_.services) {
+  out.set_version(published_version_);
+  for (const auto& [key, entry] : published_model_.services) {
     if (!service.empty() && key != service) continue;
     for (const auto& [id, e] : entry->endpoints) *out.add_endpoints() = e;
   }
@@ -178,17 +225,18 @@ v1::ListEndpointsResponse ControlPlane::ListEndpoints(const std::string& service
 
 absl::StatusOr<v1::Service> ControlPlane::GetService(const std::string& service) const {
   absl::MutexLock lock(&mu_);
-  auto it = model_.services.find(service);
-  if (it == model_.services.end()) return absl::NotFoundError(absl::StrCat("no service \"", service, "\""));
+  auto it = published_model_.services.find(service);
+  if (it == published_model_.services.end()) return absl::NotFoundError(absl::StrCat("no service \"", service, "\""));
   return it->second->service;
 }
 
 absl::StatusOr<v1::ExplainResponse> ControlPlane::Explain(const std::string& service, const std::string& zone) const {
   absl::MutexLock lock(&mu_);
-  auto it = model_.services.find(service);
-  if (it == model_.services.end()) return absl::NotFoundError(absl::StrCat("no service \"", service, "\""));
-  std::shared_ptr<const topology::ServiceTables> tables = compiler_.TablesOf(service);
-  if (tables == nullptr) return absl::UnavailableError("service not compiled yet");
+  auto it = published_model_.services.find(service);
+  if (it == published_model_.services.end()) return absl::NotFoundError(absl::StrCat("no service \"", service, "\""));
+  auto t = published_tables_.find(service);
+  if (t == published_tables_.end() || t->second == nullptr) return absl::UnavailableError("service not compiled yet");
+  const std::shared_ptr<const topology::ServiceTables>& tables = t->second;
   size_t z = 0;
   if (!zone.empty()) {
     auto found = std::find(tables->zones.begin(), tables->zones.end(), zone);
@@ -197,7 +245,7 @@ absl::StatusOr<v1::ExplainResponse> ControlPlane::Explain(const std::string& ser
     }
     z = static_cast<size_t>(found - tables->zones.begin());
   }
-  const compile::ServiceInputs in = compile::InputsOf(model_, *it->second);
+  const compile::ServiceInputs in = compile::InputsOf(published_model_, *it->second);
   const topology::Explanation e =
       topology::Explain(in.policy, in.endpoints, tables->views[z], tables->tables[tables->zone_table[z]]);
   v1::ExplainResponse out;
@@ -220,15 +268,15 @@ absl::StatusOr<v1::ExplainResponse> ControlPlane::Explain(const std::string& ser
 v1::StatsResponse ControlPlane::Stats() const {
   absl::MutexLock lock(&mu_);
   v1::StatsResponse out;
-  out.set_version(version_);
+  out.set_version(published_version_);
   out.set_pushes_accepted(accepted_);
   out.set_pushes_rejected(rejected_);
-  out.set_services(model_.services.size());
-  out.set_endpoints(model_.EndpointCount());
-  out.set_clusters(model_.clusters.size());
+  out.set_services(published_model_.services.size());
+  out.set_endpoints(published_model_.EndpointCount());
+  out.set_clusters(published_model_.clusters.size());
   uint64_t tables = 0;
-  for (const auto& [key, entry] : model_.services) {
-    if (auto t = compiler_.TablesOf(key)) tables += t->tables.size();
+  for (const auto& [key, t] : published_tables_) {
+    if (t) tables += t->tables.size();
   }
   out.set_tables(tables);
   out.set_last_compile_ms(last_compile_ms_);
@@ -241,7 +289,7 @@ std::shared_ptr<ControlPlane::Watcher> ControlPlane::Watch() {
   // Under mu_, so that no change slips between the first event and the registration.
   absl::MutexLock lock(&mu_);
   v1::WatchEvent first;
-  first.set_version(version_);
+  first.set_version(published_version_);
   first.add_changes("current state");
   {
     absl::MutexLock wl(&w->mu_);

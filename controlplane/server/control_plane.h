@@ -1,6 +1,12 @@
 // The control plane's one writer: validates pushes, versions them, compiles them, hands snapshots to
 // the dataplane, persists them, and tells watchers. gRPC is a thin translator in front of it
 // (causeway_service.h); tests drive it directly too.
+//
+// Pushes are validated and accepted (or refused) one at a time under a lock, which is cheap. The
+// expensive part — compiling the tables and writing the state to disk, in parallel — runs on one
+// publisher thread for everything accepted since its last round (group commit), and a push returns
+// once the snapshot holding it is persisted and handed to the dataplane. So many small updates cost
+// one compile, not one each, and a push's answer means "in the dataplane and on disk".
 #ifndef CAUSEWAY_CONTROLPLANE_SERVER_CONTROL_PLANE_H_
 #define CAUSEWAY_CONTROLPLANE_SERVER_CONTROL_PLANE_H_
 
@@ -9,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -39,6 +46,7 @@ class ControlPlane {
     std::string state_dir;  // empty: nothing persisted
   };
   ControlPlane(Options options, snapshot::SnapshotSink* sink);
+  ~ControlPlane();
 
   // Loads the persisted state (if any) and publishes it. Call once, before serving.
   absl::Status Restore();
@@ -47,7 +55,7 @@ class ControlPlane {
   // The last version_info accepted from `source` ("" if none).
   std::string SourceVersion(const std::string& source) const;
 
-  // Reads. Each answers from one consistent version.
+  // Reads. Each answers from the last published version (which includes every push answered).
   v1::ListClustersResponse ListClusters() const;
   v1::ListServicesResponse ListServices() const;
   v1::ListEndpointsResponse ListEndpoints(const std::string& service) const;
@@ -70,21 +78,35 @@ class ControlPlane {
   std::shared_ptr<Watcher> Watch();
 
  private:
-  PushOutcome Commit(state::Model next, const std::vector<std::string>& changes, const std::string& source,
-                     const std::string& version_info) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status Persist() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // What one publisher round works on: the model at `version` and what changed since the last round.
+  struct Round;
+  void PublisherLoop();
+  absl::Status PublishRound(Round& round);
 
   const Options options_;
   snapshot::SnapshotSink* const sink_;
   mutable absl::Mutex mu_;
+  // Accepted state: the latest model and version, ahead of what is published while a round runs.
   state::Model model_ ABSL_GUARDED_BY(mu_);
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, std::string> source_versions_ ABSL_GUARDED_BY(mu_);
-  compile::Compiler compiler_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::WatchEvent> pending_events_ ABSL_GUARDED_BY(mu_);
+  // Published state: what the dataplane has and the disk holds.
+  state::Model published_model_ ABSL_GUARDED_BY(mu_);
+  uint64_t published_version_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, std::shared_ptr<const topology::ServiceTables>> published_tables_ ABSL_GUARDED_BY(mu_);
+  // Versions up to this one failed to publish (compile or disk error): their pushes are answered
+  // with the error.
+  uint64_t failed_version_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t accepted_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
   double last_compile_ms_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t last_compiled_services_ ABSL_GUARDED_BY(mu_) = 0;
+  // Used by the publisher thread only (and by Restore before it starts).
+  compile::Compiler compiler_;
+  std::thread publisher_;
   mutable absl::Mutex watchers_mu_;
   std::vector<std::weak_ptr<Watcher>> watchers_ ABSL_GUARDED_BY(watchers_mu_);
 };

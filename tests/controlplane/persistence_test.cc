@@ -32,8 +32,8 @@ TEST(Persistence, RestartWithTheSavedState) {
     ASSERT_FALSE(cp.Push(Snapshot(bad, "a2")).status.ok());
     before = cp.ListServices();
   }
-  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/state.json"));
-  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/state.json.tmp"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/state.pb"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/state.pb.tmp"));
 
   RecordingSink sink;
   server::ControlPlane restarted({.state_dir = dir.path()}, &sink);
@@ -54,12 +54,12 @@ TEST(Persistence, RestartWithTheSavedState) {
 
 TEST(Persistence, CorruptStateIsAnErrorNotAnEmptyStart) {
   TempDir dir;
-  std::ofstream(dir.path() + "/state.json") << "{ not json";
+  std::ofstream(dir.path() + "/state.pb") << "\xff\xff\xff not a protobuf";
   RecordingSink sink;
   server::ControlPlane cp({.state_dir = dir.path()}, &sink);
   const absl::Status s = cp.Restore();
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("state.json"));
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("state.pb"));
 }
 
 TEST(Persistence, NoDirectoryNoSavedState) {
