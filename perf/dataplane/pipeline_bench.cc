@@ -125,8 +125,11 @@ struct Fixture {
     auto* frame = rte_pktmbuf_mtod(m, uint8_t*);
     std::memcpy(frame, header.data(), 14);
     auto* ip = reinterpret_cast<rte_ipv4_hdr*>(frame + 14);
+    uint16_t word, updated;
+    std::memcpy(&word, &ip->time_to_live, 2);
     ip->time_to_live++;
-    SetIpv4HeaderChecksum(ip);
+    std::memcpy(&updated, &ip->time_to_live, 2);
+    ip->hdr_checksum = UpdatedChecksum(ip->hdr_checksum, word, updated);
   }
 
   // One pass over every mbuf in bursts of 32. Returns frames forwarded.
