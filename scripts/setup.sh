@@ -10,7 +10,7 @@ PACKAGES=(
   dpdk dpdk-dev libdpdk-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev libcli11-dev
-  iproute2 ethtool python3
+  iproute2 ethtool python3 openssl
 )
 
 missing=()
