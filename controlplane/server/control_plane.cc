@@ -149,8 +149,11 @@ absl::Status ControlPlane::PublishRound(Round& round) {
   absl::Status persisted;
   std::thread writer;
   if (!options_.state_dir.empty()) {
-    *round.saved.mutable_state() = round.model.ToState();
-    writer = std::thread([&] { persisted = state::SaveState(options_.state_dir, round.saved); });
+    // Both threads only read round.model.
+    writer = std::thread([&] {
+      *round.saved.mutable_state() = round.model.ToState();
+      persisted = state::SaveState(options_.state_dir, round.saved);
+    });
   }
   absl::StatusOr<compile::Compiler::Result> compiled = compiler_.Compile(round.model, round.version);
   if (writer.joinable()) writer.join();
