@@ -21,7 +21,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <cstdlib>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -66,7 +68,15 @@ bool StartEal() {
     }
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
-    return rte_eal_init(static_cast<int>(argv.size()), argv.data()) >= 0;
+    if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) return false;
+    // Leave no runtime directory behind (--no-shconf still creates one).
+    static std::string runtime_dir = "/var/run/dpdk/" + prefix;
+    std::atexit([] {
+      rte_eal_cleanup();
+      std::error_code ignored;
+      std::filesystem::remove_all(runtime_dir, ignored);
+    });
+    return true;
   }();
   return started;
 }

@@ -1,0 +1,43 @@
+#include "dataplane/worker_loop.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#include "dataplane/pipeline.h"
+#include "dataplane/tx.h"
+
+namespace causeway::dataplane {
+
+void RunWorker(WorkerContext& ctx, SnapshotStore& store, const std::vector<PortQueue>& ports,
+               const WorkerLoopConfig& config, const std::atomic<bool>& stop) {
+  const uint64_t cycles_per_ms = rte_get_tsc_hz() / 1000;
+  rte_mbuf* in[kBurstSize];
+  rte_mbuf* out[kBurstSize];
+  uint32_t idle_polls = 0;
+  store.RegisterWorker(ctx.worker_id);
+  while (!stop.load(std::memory_order_relaxed)) {
+    bool received = false;
+    for (const PortQueue& pq : ports) {
+      const uint16_t n = rte_eth_rx_burst(pq.port, pq.queue, in, kBurstSize);
+      if (n == 0) continue;
+      received = true;
+      ctx.port_mac = pq.mac;
+      const auto now_ms = static_cast<uint32_t>(rte_get_tsc_cycles() / cycles_per_ms);
+      const uint16_t m = ProcessBurst(ctx, store.Current(), in, n, now_ms, out);
+      SendBurst(pq.port, pq.queue, out, m, ctx.counters);
+    }
+    // Between bursts the worker holds no table pointer.
+    store.Quiescent(ctx.worker_id);
+    if (received) {
+      idle_polls = 0;
+      continue;
+    }
+    if (++idle_polls < config.idle_polls_before_sleep) continue;
+    const auto now_ms = static_cast<uint32_t>(rte_get_tsc_cycles() / cycles_per_ms);
+    ctx.counters.value[static_cast<size_t>(Counter::flow_expired)] += ctx.flows->Sweep(now_ms, config.idle_sweep);
+    if (config.idle_sleep_us > 0) rte_delay_us_sleep(config.idle_sleep_us);
+  }
+  store.UnregisterWorker(ctx.worker_id);
+}
+
+}  // namespace causeway::dataplane

@@ -1,0 +1,37 @@
+// A worker lcore's poll loop, l3fwd style: receive up to 32 frames per port, run them through the
+// pipeline with the tables current at that moment, send, report an RCU quiescent state. When no
+// port had anything for a while the worker sweeps its flow table and sleeps (idle_sleep_us), so that
+// gateways, clients and backends can share a small machine.
+#ifndef CAUSEWAY_DATAPLANE_WORKER_LOOP_H_
+#define CAUSEWAY_DATAPLANE_WORKER_LOOP_H_
+
+#include <rte_ether.h>
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "dataplane/snapshot_store.h"
+#include "dataplane/worker_context.h"
+
+namespace causeway::dataplane {
+
+struct PortQueue {
+  uint16_t port = 0;
+  uint16_t queue = 0;
+  rte_ether_addr mac{};
+};
+
+struct WorkerLoopConfig {
+  uint32_t idle_polls_before_sleep = 64;
+  uint32_t idle_sleep_us = 100;  // 0: never sleep (a dedicated core)
+  uint32_t idle_sweep = 1024;    // flow-table positions aged per idle round
+};
+
+// Runs until `stop` becomes true. Registers ctx.worker_id with the store's RCU for the duration.
+void RunWorker(WorkerContext& ctx, SnapshotStore& store, const std::vector<PortQueue>& ports,
+               const WorkerLoopConfig& config, const std::atomic<bool>& stop);
+
+}  // namespace causeway::dataplane
+
+#endif  // CAUSEWAY_DATAPLANE_WORKER_LOOP_H_
