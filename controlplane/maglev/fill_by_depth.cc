@@ -104,25 +104,16 @@ class DepthTail {
 
 }  // namespace
 
-void FillByDepth(uint32_t m, std::vector<Cursor>& cursors, const std::vector<uint32_t>& quotas,
-                 uint16_t* slots) {
-  std::vector<uint32_t> left = quotas;
-  std::vector<uint32_t> active;
-  active.reserve(cursors.size());
-  for (uint32_t i = 0; i < cursors.size(); ++i) {
-    if (left[i] > 0) active.push_back(i);
-  }
-  SlotBitmap taken(m);
+uint64_t ProbeByDepth(uint32_t m, std::vector<Cursor>& cursors, std::vector<uint32_t>& left, uint32_t stop_at,
+                      uint16_t* slots, SlotBitmap& taken, std::vector<uint32_t>& active) {
   uint32_t free_count = m;
-  // Below about sqrt(M) free slots the tail's closed form is cheaper than probing.
-  const auto tail_below = static_cast<uint32_t>(std::sqrt(static_cast<double>(m)));
   // Claims are logged (endpoint << 32 | slot) and written out after the loop: a store whose address
   // depends on whether the slot was free stalls the loads behind it (1.4x slower). Not zeroed: only
   // the first claim_count entries are read.
   std::unique_ptr<uint64_t[]> claims(new uint64_t[m]);
   size_t claim_count = 0;
   uint64_t depth = 0;
-  while (!active.empty() && free_count > tail_below) {
+  while (!active.empty() && free_count > stop_at) {
     size_t kept = 0;
     for (uint32_t e : active) {
       Cursor& c = cursors[e];
@@ -144,6 +135,28 @@ void FillByDepth(uint32_t m, std::vector<Cursor>& cursors, const std::vector<uin
   for (size_t k = 0; k < claim_count; ++k) {
     slots[static_cast<uint32_t>(claims[k])] = static_cast<uint16_t>(claims[k] >> 32);
   }
+  return depth;
+}
+
+bool CpuHasAvx2() {
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
+
+void FillByDepth(uint32_t m, std::vector<Cursor>& cursors, const std::vector<uint32_t>& quotas,
+                 uint16_t* slots) {
+  std::vector<uint32_t> left = quotas;
+  std::vector<uint32_t> active;
+  active.reserve(cursors.size());
+  for (uint32_t i = 0; i < cursors.size(); ++i) {
+    if (left[i] > 0) active.push_back(i);
+  }
+  SlotBitmap taken(m);
+  // Below about sqrt(M) free slots the tail's closed form is cheaper than probing.
+  const auto tail_below = static_cast<uint32_t>(std::sqrt(static_cast<double>(m)));
+  const uint64_t depth = g_allow_avx2 && CpuHasAvx2()
+                             ? ProbeByDepthAvx2(m, cursors, left, tail_below, slots, taken, active)
+                             : ProbeByDepth(m, cursors, left, tail_below, slots, taken, active);
   if (active.empty()) return;
   DepthTail(m, cursors, left, slots, taken.FreeSlots(m)).Run(active, depth);
 }

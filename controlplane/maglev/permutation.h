@@ -31,6 +31,8 @@ class SlotBitmap {
   }
   // The free slots, ascending.
   std::vector<uint32_t> FreeSlots(uint32_t size) const;
+  // The bits as 32-bit words (slot s is bit s % 32 of word s / 32), for vector gathers.
+  uint32_t* words32() { return reinterpret_cast<uint32_t*>(words_.data()); }
 
  private:
   std::vector<uint64_t> words_;
@@ -66,6 +68,20 @@ class ModArith {
   const uint32_t m_;
   const double inverse_m_;
 };
+
+// The probing phase of the depth fill: depth by depth, every endpoint still short of slots looks at
+// the next slot of its permutation and takes it if free, until at most `stop_at` slots are free or
+// every endpoint has its quota. Claims go to `slots` and `taken`; cursors[e].next and left[e] follow.
+// Leaves in `active` the endpoints still short (canonical order) and returns the depth reached.
+// Two implementations, identical in result: portable, and AVX2 (8 endpoints per step, chosen at run
+// time where the CPU has it).
+uint64_t ProbeByDepth(uint32_t m, std::vector<Cursor>& cursors, std::vector<uint32_t>& left, uint32_t stop_at,
+                      uint16_t* slots, SlotBitmap& taken, std::vector<uint32_t>& active);
+uint64_t ProbeByDepthAvx2(uint32_t m, std::vector<Cursor>& cursors, std::vector<uint32_t>& left, uint32_t stop_at,
+                          uint16_t* slots, SlotBitmap& taken, std::vector<uint32_t>& active);
+bool CpuHasAvx2();
+// Tests set this to check that both implementations give the same tables.
+inline bool g_allow_avx2 = true;
 
 // The two fills (see maglev_table.h, MaglevFill). Each fills `slots` (M entries) so that endpoint i
 // holds exactly quotas[i] slots; `cursors` start at each permutation's first slot and are consumed.

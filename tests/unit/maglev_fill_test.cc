@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "controlplane/maglev/maglev_table.h"
+#include "controlplane/maglev/permutation.h"
 #include "controlplane/maglev/table_stats.h"
 #include "gtest/gtest.h"
 
@@ -137,7 +138,20 @@ INSTANTIATE_TEST_SUITE_P(Sizes, FillTest,
                          ::testing::Values(Case{1, 251, false}, Case{3, 251, false}, Case{3, 251, true},
                                            Case{50, 4093, false}, Case{50, 4093, true},
                                            Case{200, 251, false}, Case{1000, 65537, false},
-                                           Case{300, 65537, true}));
+                                           Case{300, 65537, true}, Case{13, 65537, false},
+                                           Case{1001, 131071, true}));
+
+TEST_P(FillTest, PortableAndAvx2ProbingAgree) {
+  if (!internal::CpuHasAvx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  const Case c = GetParam();
+  const auto e = Endpoints(c.n, c.weighted);
+  internal::g_allow_avx2 = false;
+  auto portable = BuildMaglevTable(e, c.m, MaglevFill::kByDepth);
+  internal::g_allow_avx2 = true;
+  auto vector = BuildMaglevTable(e, c.m, MaglevFill::kByDepth);
+  ASSERT_TRUE(portable.ok() && vector.ok());
+  EXPECT_TRUE(std::ranges::equal(portable->slots(), vector->slots()));
+}
 
 TEST(MaglevFill, ByDepthMovesLessThanRoundRobinOnRemoval) {
   auto e = Endpoints(1000, false);
