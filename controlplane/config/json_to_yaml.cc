@@ -9,13 +9,23 @@
 namespace causeway::config {
 namespace {
 
+// Multi-line text (causewayd's aligned explanations) reads best as a literal block. Only text that
+// "|" gives back exactly is written so: one final newline, no tabs or CRs, no leading space.
+bool FitsLiteralBlock(const std::string& text) {
+  return text.size() >= 2 && text.back() == '\n' && text[text.size() - 2] != '\n' &&
+         text.front() != ' ' && text.front() != '\n' &&
+         text.find_first_of("\t\r") == std::string::npos;
+}
+
 void Emit(const YAML::Node& n, YAML::Emitter& e) {
   switch (n.Type()) {
     case YAML::NodeType::Scalar: {
       const std::string& text = n.Scalar();
       // JSON strings load as quoted ("!") scalars; numbers and bools as plain ones.
       const bool was_string = n.Tag() == "!";
-      if (was_string && ClassifyPlain(text) != PlainKind::kString) {
+      if (was_string && FitsLiteralBlock(text)) {
+        e << YAML::Literal << text;
+      } else if (was_string && ClassifyPlain(text) != PlainKind::kString) {
         e << YAML::DoubleQuoted << text;
       } else {
         e << text;

@@ -254,6 +254,20 @@ TEST(ToYaml, RoundTrips) {
   EXPECT_THAT(yaml, HasSubstr("gateway_address: 198.51.100.20"));
 }
 
+// Multi-line text prints as a literal block and still loads back as the same string.
+TEST(ToYaml, MultiLineTextAsLiteralBlock) {
+  google::protobuf::Struct s;
+  const std::string table = "A  B\nx  y\n  indented\n";
+  (*s.mutable_fields())["text"].set_string_value(table);
+  (*s.mutable_fields())["two"].set_string_value("a\n\n");
+  (*s.mutable_fields())["none"].set_string_value("a\nb");
+  const std::string yaml = ToYaml(s);
+  EXPECT_THAT(yaml, HasSubstr("text: |\n  A  B\n  x  y\n    indented\n"));
+  google::protobuf::Struct back;
+  ASSERT_TRUE(ParseYaml(yaml, "printed", back).ok()) << yaml;
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(s, back)) << yaml;
+}
+
 TEST(ToYaml, EmptyMessage) { EXPECT_EQ(ToYaml(v1::State()), "{}\n"); }
 
 }  // namespace

@@ -1,0 +1,321 @@
+#!/usr/bin/env python3
+"""causewayctl against a real causewayd, both as processes: apply, read back, refusals, explain,
+stats, watch, restart, TLS, and the exit codes an operator's script relies on.
+
+usage: causewayctl_process_test.py CAUSEWAYCTL CAUSEWAYD CONFIGS_DIR
+Exits 77 (meson: skipped) when CAUSEWAYD is empty or missing.
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+
+ctl, daemon, configs = sys.argv[1], sys.argv[2], sys.argv[3]
+if not daemon or not os.path.exists(daemon):
+    print(f"SKIP: causewayd not built ({daemon!r})")
+    sys.exit(77)
+
+failures = []
+passed = []
+
+
+def check(cond, what, detail=""):
+    print(("ok   " if cond else "FAIL ") + what + ("" if cond or not detail else f"\n     {detail}"))
+    (passed if cond else failures).append(what)
+    return cond
+
+
+def config(name):
+    return os.path.join(configs, name)
+
+
+class Daemon:
+    """One causewayd process; stop() always ends it (TERM, then KILL)."""
+
+    def __init__(self, workdir, listen, extra=()):
+        self.listen = listen
+        self.log_path = os.path.join(workdir, "causewayd.log")
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen(
+            [daemon, f"--listen={listen}", f"--state_dir={os.path.join(workdir, 'state')}", *extra],
+            stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, ctl_args=()):
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                break
+            r = run(*ctl_args, "--server", self.listen, "--timeout", "2", "stats")
+            if r.returncode == EXIT_OK:
+                return True
+            time.sleep(0.2)
+        with open(self.log_path) as f:
+            print("causewayd log:\n" + f.read())
+        return False
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def run(*args, stdin=None, env=None):
+    return subprocess.run([ctl, *args], input=stdin, capture_output=True, text=True, timeout=60,
+                          env=env)
+
+
+def problem_lines(stderr):
+    return [l for l in stderr.splitlines() if l.startswith("  ")]
+
+
+def services_by_key(listing):
+    return {f"{s['service']['namespace']}/{s['service']['name']}": s for s in listing.get("services", [])}
+
+
+def test_unix_socket(workdir):
+    sock = f"unix:{os.path.join(workdir, 'causewayd.sock')}"
+    d = Daemon(workdir, sock)
+    try:
+        if not check(d.wait_ready(), "causewayd answers stats on a unix socket"):
+            return
+        env = dict(os.environ, CAUSEWAY_SERVER=sock)
+
+        r = run("apply", "-f", config("island-pair-a.yaml"), env=env)
+        check(r.returncode == EXIT_OK, "apply island-pair-a exits 0 ($CAUSEWAY_SERVER)", r.stderr)
+        check("2 clusters, 2 services, 6 endpoints" in r.stdout and "version" in r.stdout,
+              "apply says what it sent and the version", r.stdout)
+
+        r = run("get", "services", "-o", "json", env=env)
+        check(r.returncode == EXIT_OK, "get services -o json exits 0", r.stderr)
+        listing = json.loads(r.stdout)
+        svcs = services_by_key(listing)
+        check(sorted(svcs) == ["default/rebel-base", "kube-system/kube-dns"],
+              "both services of the file are there", sorted(svcs))
+        rebel = svcs.get("default/rebel-base", {})
+        check(rebel.get("service", {}).get("frontends") ==
+              [{"vip": "10.96.100.10", "port": 80, "protocol": "TCP"}],
+              "rebel-base's frontend read back as written", rebel)
+        check(rebel.get("service", {}).get("affinity") == "LOCAL" and
+              rebel.get("service", {}).get("forwarding") == "FULL_NAT",
+              "rebel-base's policy read back", rebel)
+        check(rebel.get("endpoints") == 4, "rebel-base has its 4 endpoints", rebel.get("endpoints"))
+        version_before = int(listing.get("version", 0))
+
+        r = run("get", "services", env=env)
+        lines = r.stdout.splitlines()
+        check(r.returncode == EXIT_OK and len(lines) == 3 and lines[0].startswith("SERVICE"),
+              "get services prints a header and one row per service", r.stdout)
+        col = lines[0].find("FRONTENDS")
+        check(col > 0 and all(l[col - 2:col] == "  " and l[col] != " " for l in lines[1:]),
+              "table columns are aligned", r.stdout)
+
+        r = run("get", "endpoints", "--service", "default/rebel-base", "-o", "json", env=env)
+        eps = json.loads(r.stdout).get("endpoints", []) if r.returncode == 0 else []
+        check(len(eps) == 4 and all(e["service"] == "default/rebel-base" for e in eps),
+              "get endpoints --service lists that service's 4", r.stdout + r.stderr)
+        same_ip = sorted(e["cluster"] for e in eps if e["address"] == "10.244.1.11")
+        check(same_ip == ["cluster-a", "cluster-b"],
+              "10.244.1.11 exists in both islands as two endpoints", same_ip)
+
+        r = run("get", "clusters", "-o", "yaml", env=env)
+        check(r.returncode == EXIT_OK and "gateway_address: 192.0.2.20" in r.stdout,
+              "get clusters -o yaml shows the peer's gateway_address", r.stdout + r.stderr)
+
+        # A refused change: every problem printed, exit 1, nothing changed.
+        bad = os.path.join(workdir, "bad.yaml")
+        with open(bad, "w") as f:
+            f.write("endpoints:\n"
+                    "  - {service: default/rebel-base, cluster: cluster-a, address: 10.244.9.9, port: 0}\n"
+                    "  - {service: default/rebel-base, cluster: nowhere, address: 10.244.9.8, port: 80}\n")
+        r = run("apply", "-f", bad, env=env)
+        check(r.returncode == EXIT_REFUSED, "an invalid file is refused with exit 1", r.returncode)
+        problems = problem_lines(r.stderr)
+        check("refused the change (INVALID_ARGUMENT)" in r.stderr, "the refusal names its code", r.stderr)
+        check(len(problems) >= 2 and any("port" in p for p in problems) and
+              any("nowhere" in p for p in problems),
+              "each problem (port 0, unknown cluster) on its own line", r.stderr)
+        r = run("get", "services", "-o", "json", env=env)
+        check(int(json.loads(r.stdout).get("version", 0)) == version_before,
+              "the refused change changed nothing (same version)", r.stdout)
+
+        # Standard input, and kubectl-apply semantics: upserting one service keeps the others.
+        r = run("apply", "-f", "-", env=env, stdin=(
+            "services:\n"
+            "  - namespace: default\n"
+            "    name: x-wing\n"
+            "    frontends: [{vip: 10.96.100.11, port: 443, protocol: TCP}]\n"
+            "endpoints:\n"
+            "  - {service: default/x-wing, cluster: cluster-b, zone: eu-west-1a, address: 10.244.3.3, port: 8443}\n"))
+        check(r.returncode == EXIT_OK, "apply -f - reads standard input", r.stderr)
+        r = run("get", "services", "-o", "json", env=env)
+        check(sorted(services_by_key(json.loads(r.stdout))) ==
+              ["default/rebel-base", "default/x-wing", "kube-system/kube-dns"],
+              "apply upserts: the new service joins the others", r.stdout)
+
+        r = run("explain", "default/rebel-base", "--zone", "eu-west-1b", env=env)
+        check(r.returncode == EXIT_OK and "cluster-a/10.244.130.4:8080" in r.stdout and "tier" in r.stdout,
+              "explain prints each endpoint and the tiers", r.stdout + r.stderr)
+        r = run("explain", "default/rebel-base", "--zone", "eu-west-1b", "-o", "json", env=env)
+        lines = json.loads(r.stdout).get("endpoints", []) if r.returncode == 0 else []
+        shares = {l["endpoint"]: l.get("share", 0) for l in lines}
+        check(abs(sum(shares.values()) - 1) < 1e-6 and shares.get("cluster-a/10.244.130.4:8080", 0) > 0.99,
+              "explain --zone eu-west-1b: the local pod in that zone takes the flows", shares)
+        r = run("explain", "default/no-such-service", env=env)
+        check(r.returncode == EXIT_REFUSED and "refused" in r.stderr,
+              "explain of an unknown service exits 1", r.stderr)
+
+        r = run("stats", "-o", "json", env=env)
+        stats = json.loads(r.stdout) if r.returncode == 0 else {}
+        check(int(stats.get("version", 0)) > version_before and int(stats.get("pushes_rejected", 0)) >= 1
+              and int(stats.get("services", 0)) == 3,
+              "stats counts versions, rejections and services", stats)
+        r = run("stats", env=env)
+        check(r.returncode == EXIT_OK and "pushes accepted" in r.stdout, "stats prints a table", r.stdout)
+
+        # watch: the first event is the current state; the second is the change applied meanwhile.
+        w = subprocess.Popen([ctl, "--server", sock, "watch", "--count", "2", "-o", "json"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            first = json.loads(w.stdout.readline() or "{}")
+            v0 = int(first.get("version", 0))
+            r = run("apply", "-f", "-", env=env, stdin=(
+                "endpoints:\n"
+                "  - {service: default/x-wing, cluster: cluster-b, zone: eu-west-1a, address: 10.244.3.3,"
+                " port: 8443, weight: 5}\n"))
+            out, err = w.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            w.kill()
+            out, err = w.communicate()
+        events = [json.loads(l) for l in out.splitlines() if l.strip()]
+        check(w.returncode == EXIT_OK and len(events) == 1, "watch --count 2 ends after two events",
+              f"rc={w.returncode} out={out!r} err={err!r}")
+        check(bool(events) and int(events[0].get("version", 0)) == v0 + 1 and events[0].get("changes")
+              and events[0].get("source") == "causewayctl",
+              "watch shows the change applied while watching", f"first={first} then={events}")
+
+        # causewayd restarted on the same state directory comes back with the same state.
+        d.stop()
+        d = Daemon(workdir, sock)
+        check(d.wait_ready(), "causewayd restarts")
+        r = run("get", "services", "-o", "json", env=env)
+        check(r.returncode == 0 and len(services_by_key(json.loads(r.stdout))) == 3,
+              "the state survives a restart", r.stdout + r.stderr)
+
+        # --replace: each example alone is the whole state, and causewayd accepts it.
+        for name in sorted(os.listdir(configs)):
+            if not name.endswith(".yaml"):
+                continue
+            r = run("apply", "--replace", "-f", config(name), env=env)
+            check(r.returncode == EXIT_OK and "replaced the state" in r.stdout,
+                  f"causewayd accepts configs/{name} as the whole state", r.stderr)
+        r = run("get", "services", "-o", "json", env=env)
+        check(sorted(services_by_key(json.loads(r.stdout))) == ["ingress/public-web"],
+              "after --replace with north-south.yaml only its service is left", r.stdout)
+
+        # Bad input never reaches the server: exit 2 with file and line.
+        with open(bad, "w") as f:
+            f.write("services:\n  - namespace: default\n    nmae: typo\n")
+        r = run("apply", "-f", bad, env=env)
+        check(r.returncode == EXIT_USAGE and f"{bad}:3:5: services[0].nmae: unknown field" in r.stderr,
+              "an unknown field in the file exits 2 naming file, line and field", r.stderr)
+        with open(bad, "w") as f:
+            f.write("services: [\n")
+        r = run("apply", "-f", bad, env=env)
+        check(r.returncode == EXIT_USAGE and "YAML syntax" in r.stderr, "bad YAML exits 2", r.stderr)
+        r = run("apply", "-f", os.path.join(workdir, "missing.yaml"), env=env)
+        check(r.returncode == EXIT_USAGE and "cannot open" in r.stderr, "a missing file exits 2", r.stderr)
+        r = run("get", "pods", env=env)
+        check(r.returncode == EXIT_USAGE, "an unknown kind is a usage error (2)", r.returncode)
+    finally:
+        d.stop()
+
+
+def test_unreachable(workdir):
+    nowhere = f"unix:{os.path.join(workdir, 'nobody-listens.sock')}"
+    for args in (["get", "services"], ["apply", "-f", config("flat-network.yaml")], ["watch"], ["stats"]):
+        r = run("--server", nowhere, *args)
+        check(r.returncode == EXIT_UNREACHABLE and
+              r.stderr.startswith(f"causewayctl: cannot reach causewayd at {nowhere}: "),
+              f"{args[0]} with nobody listening exits 3 with a clear message", r.stderr)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_certs(d):
+    """A CA, a server certificate for 127.0.0.1/localhost and a client certificate, all by openssl."""
+    def ssl(*args):
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+
+    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=causeway test CA",
+        "-keyout", "ca.key", "-out", "ca.pem")
+    for name, ext in (("server", "subjectAltName=IP:127.0.0.1,DNS:localhost"),
+                      ("client", "extendedKeyUsage=clientAuth")):
+        ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}", "-keyout", f"{name}.key",
+            "-out", f"{name}.csr")
+        with open(os.path.join(d, f"{name}.ext"), "w") as f:
+            f.write(ext + "\n")
+        ssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "1", "-out", f"{name}.pem", "-extfile", f"{name}.ext")
+    return {n: os.path.join(d, n) for n in ("ca.pem", "server.pem", "server.key", "client.pem", "client.key")}
+
+
+def test_mutual_tls(workdir):
+    if shutil.which("openssl") is None:
+        print("skip TLS: no openssl")
+        return
+    certs = make_certs(workdir)
+    addr = f"127.0.0.1:{free_port()}"
+    d = Daemon(workdir, addr, (f"--tls_cert={certs['server.pem']}", f"--tls_key={certs['server.key']}",
+                               f"--tls_client_ca={certs['ca.pem']}"))
+    try:
+        mtls = ("--ca", certs["ca.pem"], "--cert", certs["client.pem"], "--key", certs["client.key"])
+        if not check(d.wait_ready(mtls), "causewayd with mutual TLS answers a client with a certificate"):
+            return
+        r = run(*mtls, "--server", addr, "apply", "-f", config("flat-network.yaml"))
+        check(r.returncode == EXIT_OK, "apply over mutual TLS", r.stderr)
+        r = run("--ca", certs["ca.pem"], "--server", addr, "--timeout", "5", "get", "services")
+        check(r.returncode == EXIT_UNREACHABLE and "cannot reach causewayd" in r.stderr,
+              "a client without a certificate is refused (exit 3)", r.stderr)
+        r = run("--server", addr, "--timeout", "5", "get", "services")
+        check(r.returncode == EXIT_UNREACHABLE, "a plaintext client is refused (exit 3)", r.stderr)
+        r = run("--cert", certs["client.pem"], "--key", certs["client.key"], "--server", addr, "stats")
+        check(r.returncode == EXIT_USAGE and "need --ca" in r.stderr, "--cert without --ca is a usage error",
+              r.stderr)
+    finally:
+        d.stop()
+
+
+def main():
+    # Unix socket paths are limited to ~108 bytes: a short temporary directory.
+    workdir = tempfile.mkdtemp(prefix="cwctl-")
+    try:
+        test_unix_socket(workdir)
+        test_unreachable(workdir)
+        tls_dir = os.path.join(workdir, "tls")
+        os.makedirs(tls_dir)
+        test_mutual_tls(tls_dir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"{len(passed)} passed, {len(failures)} failed")
+    for f in failures:
+        print("FAILED: " + f)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
