@@ -154,7 +154,10 @@ void FillByDepth(uint32_t m, std::vector<Cursor>& cursors, const std::vector<uin
   SlotBitmap taken(m);
   // Below about sqrt(M) free slots the tail's closed form is cheaper than probing.
   const auto tail_below = static_cast<uint32_t>(std::sqrt(static_cast<double>(m)));
-  const uint64_t depth = g_allow_avx2 && CpuHasAvx2()
+  // With few endpoints a depth is one or two vector steps, each waiting for the previous step's
+  // bitmap stores to reach the gather: the portable loop is faster there.
+  const bool vector = g_allow_avx2 && CpuHasAvx2() && active.size() >= 64;
+  const uint64_t depth = vector
                              ? ProbeByDepthAvx2(m, cursors, left, tail_below, slots, taken, active)
                              : ProbeByDepth(m, cursors, left, tail_below, slots, taken, active);
   if (active.empty()) return;
