@@ -31,7 +31,7 @@ bool IsSynOnly(const ParsedPacket& p) {
 class Burst {
  public:
   Burst(WorkerContext& ctx, const Tables& t, uint32_t now_ms, rte_mbuf** out)
-      : ctx_(ctx), t_(t), now_ms_(now_ms), out_(out) {}
+      : ctx_(ctx), t_(t), now_ms_(now_ms), out_(out), vips_(t) {}
 
   void Run(rte_mbuf** pkts, uint16_t n) {
     ParsedPacket parsed[kBurstSize];
@@ -79,7 +79,7 @@ class Burst {
         break;
     }
     const uint8_t* l3 = rte_pktmbuf_mtod_offset(m, const uint8_t*, p.l2_len);
-    const ServiceRoute* svc = LookupVip(l3, p, t_);
+    const ServiceRoute* svc = vips_.Find(l3, p);
     if (svc == nullptr) return Drop(m, Counter::drop_no_vip);
     if (p.ttl <= 1) return Drop(m, Counter::drop_ttl);
     const uint16_t k = pending_count_++;
@@ -176,6 +176,7 @@ class Burst {
   const Tables& t_;
   const uint32_t now_ms_;
   rte_mbuf** out_;
+  VipLookup vips_;
   uint16_t sent_ = 0;
   BurstCounters counters_;
   uint16_t pending_count_ = 0;

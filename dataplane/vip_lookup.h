@@ -13,18 +13,40 @@
 
 namespace causeway::dataplane {
 
-inline const ServiceRoute* LookupVip(const uint8_t* l3, const ParsedPacket& p, const Tables& t) {
-  VipKey k;
+inline void MakeVipKey(const uint8_t* l3, const ParsedPacket& p, VipKey& k) {
   if (p.ipv6) {
     std::memcpy(k.address.data(), reinterpret_cast<const rte_ipv6_hdr*>(l3)->dst_addr, 16);
     k.family = 6;
   } else {
     std::memcpy(k.address.data(), &reinterpret_cast<const rte_ipv4_hdr*>(l3)->dst_addr, 4);
+    std::memset(k.address.data() + 4, 0, 12);
+    k.family = 4;
   }
   k.port = p.dst_port;
   k.protocol = p.l4_proto;
-  return t.FindService(k);
 }
+
+// Remembers the last answer within a burst: most frames of a burst go to the same VIP and port,
+// and a 32-byte compare is cheaper than hashing the key again.
+class VipLookup {
+ public:
+  explicit VipLookup(const Tables& t) : t_(t) {}
+  const ServiceRoute* Find(const uint8_t* l3, const ParsedPacket& p) {
+    VipKey k;
+    MakeVipKey(l3, p, k);
+    if (valid_ && std::memcmp(&k, &last_, sizeof k) == 0) return last_service_;
+    last_ = k;
+    valid_ = true;
+    last_service_ = t_.FindService(k);
+    return last_service_;
+  }
+
+ private:
+  const Tables& t_;
+  bool valid_ = false;
+  VipKey last_;
+  const ServiceRoute* last_service_ = nullptr;
+};
 
 // The flow key (see FlowKey) of a parsed TCP/UDP packet whose IP header starts at `l3`.
 inline void MakeFlowKey(const uint8_t* l3, const ParsedPacket& p, FlowKey& key) {

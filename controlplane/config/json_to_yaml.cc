@@ -67,7 +67,10 @@ absl::StatusOr<std::string> JsonToYaml(absl::string_view json) {
   e.SetIndent(2);
   Emit(root, e);
   if (!e.good()) return absl::InternalError(absl::StrCat("YAML emitter: ", e.GetLastError()));
-  return absl::StrCat(e.c_str(), "\n");
+  std::string out = e.c_str();
+  // A literal block at the end already ends its line.
+  if (out.empty() || out.back() != '\n') out += '\n';
+  return out;
 }
 
 }  // namespace causeway::config

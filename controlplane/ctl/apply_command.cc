@@ -1,9 +1,13 @@
 #include "controlplane/ctl/apply_command.h"
 
 #include <memory>
+#include <optional>
 #include <ostream>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "controlplane/config/config_file.h"
 #include "controlplane/ctl/exit_codes.h"
 #include "controlplane/ctl/output.h"
@@ -28,19 +32,26 @@ int RunApply(const ApplyOptions& o, const ClientOptions& client_options, std::os
              std::ostream& err) {
   // The file is checked before anything is sent: a bad file is the caller's mistake (exit 2), whatever
   // the server's state.
-  absl::StatusOr<v1::State> state = config::LoadStateFile(o.file);
+  const std::string file = o.file == "-" ? "<stdin>" : o.file;
+  absl::StatusOr<std::string> text = config::ReadFileOrStdin(o.file);
+  absl::StatusOr<v1::State> state =
+      text.ok() ? config::ParseStateYaml(*text, file) : absl::StatusOr<v1::State>(text.status());
   if (!state.ok()) {
     err << "causewayctl apply: " << state.status().message() << "\n";
     return kExitUsage;
   }
+  const config::SourceLines lines = config::SourceLines::Index(*text);
   const std::string label =
-      o.version_info.empty() ? absl::StrCat("apply ", o.file == "-" ? "<stdin>" : o.file)
-                             : o.version_info;
+      o.version_info.empty() ? absl::StrCat("apply ", file) : o.version_info;
   const v1::PushRequest request = BuildApplyRequest(*state, o.replace, label);
   return WithClient(client_options, err, [&](Client& client) {
     v1::PushResponse response;
     const grpc::Status status = client.stub().Push(client.UnaryContext().get(), request, &response);
-    if (!status.ok()) return client.ReportFailure(status, "the change", err);
+    if (!status.ok()) {
+      return client.ReportFailure(status, "the change", err, [&](absl::string_view problem) {
+        return ProblemLocation(problem, lines, file);
+      });
+    }
     if (o.format != Format::kTable) {
       PrintMessage(response, o.format, out);
     } else {
@@ -52,6 +63,30 @@ int RunApply(const ApplyOptions& o, const ClientOptions& client_options, std::os
 }
 
 }  // namespace
+
+std::string ProblemLocation(absl::string_view problem, const config::SourceLines& lines,
+                            absl::string_view file) {
+  // The push holds the file's lists in the file's order, so index i of a pushed list is item i of
+  // the file's list of the same kind.
+  if (!absl::ConsumePrefix(&problem, "delta.upsert_") && !absl::ConsumePrefix(&problem, "delta.") &&
+      !absl::ConsumePrefix(&problem, "snapshot.")) {
+    return "";
+  }
+  std::optional<int> line;
+  if (absl::StartsWith(problem, "gateway")) {
+    line = lines.FieldLine("gateway");
+  } else {
+    const size_t open = problem.find('[');
+    const size_t close = problem.find(']');
+    size_t index = 0;
+    if (open == absl::string_view::npos || close == absl::string_view::npos || close < open ||
+        !absl::SimpleAtoi(problem.substr(open + 1, close - open - 1), &index)) {
+      return "";
+    }
+    line = lines.ItemLine(problem.substr(0, open), index);
+  }
+  return line.has_value() ? absl::StrCat("  (", file, ":", *line, ")") : "";
+}
 
 v1::PushRequest BuildApplyRequest(const v1::State& state, bool replace,
                                   const std::string& version_info) {

@@ -75,8 +75,8 @@ std::unique_ptr<grpc::ClientContext> Client::UnaryContext() const {
   return context;
 }
 
-int Client::ReportFailure(const grpc::Status& status, const std::string& what,
-                          std::ostream& err) const {
+int Client::ReportFailure(const grpc::Status& status, const std::string& what, std::ostream& err,
+                          const std::function<std::string(absl::string_view)>& locate) const {
   const std::string& message = status.error_message();
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
@@ -94,7 +94,7 @@ int Client::ReportFailure(const grpc::Status& status, const std::string& what,
   err << "causewayctl: causewayd refused " << what << " ("
       << absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())) << "):\n";
   for (absl::string_view line : absl::StrSplit(message, '\n', absl::SkipWhitespace())) {
-    err << "  " << line << "\n";
+    err << "  " << line << (locate ? locate(line) : "") << "\n";
   }
   return kExitRefused;
 }

@@ -3,6 +3,7 @@
 #ifndef CAUSEWAY_CONTROLPLANE_CTL_CLIENT_H_
 #define CAUSEWAY_CONTROLPLANE_CTL_CLIENT_H_
 
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "causeway/v1/api.grpc.pb.h"
 
 namespace causeway::ctl {
@@ -46,8 +48,10 @@ class Client {
 
   // Prints why `status` failed, the server's message one line per problem, and returns the exit code:
   // kExitUnreachable for a server that could not be reached, else kExitRefused. `what` names the
-  // request ("the change", "explain").
-  int ReportFailure(const grpc::Status& status, const std::string& what, std::ostream& err) const;
+  // request ("the change", "explain"). `locate`, when given, returns text to append to a problem line
+  // (where it is in the input file).
+  int ReportFailure(const grpc::Status& status, const std::string& what, std::ostream& err,
+                    const std::function<std::string(absl::string_view)>& locate = {}) const;
 
  private:
   Client(ClientOptions options, std::unique_ptr<v1::Causeway::Stub> stub)

@@ -145,6 +145,8 @@ def test_unix_socket(workdir):
         check(len(problems) >= 2 and any("port" in p for p in problems) and
               any("nowhere" in p for p in problems),
               "each problem (port 0, unknown cluster) on its own line", r.stderr)
+        check(any("port" in p and p.endswith(f"({bad}:2)") for p in problems),
+              "a problem with an item's path points at the file's line", r.stderr)
         r = run("get", "services", "-o", "json", env=env)
         check(int(json.loads(r.stdout).get("version", 0)) == version_before,
               "the refused change changed nothing (same version)", r.stdout)

@@ -56,6 +56,32 @@ TEST(BuildApplyRequest, ReplaceSendsTheFileAsSnapshot) {
   EXPECT_EQ(r.snapshot().SerializeAsString(), state.SerializeAsString());
 }
 
+// A refusal's field path points back at the file: the push keeps the file's order.
+TEST(ProblemLocation, MapsPushPathsToFileLines) {
+  const config::SourceLines lines = config::SourceLines::Index(
+      "gateway: {cluster: a}\n"
+      "endpoints:\n"
+      "  - {address: 10.0.0.1}\n"
+      "\n"
+      "  - address: 10.0.0.2\n"
+      "    port: 0\n");
+  EXPECT_EQ(ProblemLocation("delta.upsert_endpoints[1].port: out of range", lines, "f.yaml"),
+            "  (f.yaml:5)");
+  EXPECT_EQ(ProblemLocation("snapshot.endpoints[0].address: bad", lines, "f.yaml"), "  (f.yaml:3)");
+  EXPECT_EQ(ProblemLocation("delta.gateway.cluster: unknown", lines, "f.yaml"), "  (f.yaml:1)");
+  // Paths that are not items of the file, or indices it does not have, get no location.
+  EXPECT_EQ(ProblemLocation("delta.upsert_endpoints[2].port: x", lines, "f.yaml"), "");
+  EXPECT_EQ(ProblemLocation("delta.upsert_services[0].name: x", lines, "f.yaml"), "");
+  EXPECT_EQ(ProblemLocation("endpoints[\"a/b\", c/1.2.3.4:80].cluster: x", lines, "f.yaml"), "");
+  EXPECT_EQ(ProblemLocation("delta.upsert_endpoints[x]: x", lines, "f.yaml"), "");
+}
+
+TEST(SourceLines, UnparsableTextKnowsNothing) {
+  const config::SourceLines lines = config::SourceLines::Index("endpoints: [\n");
+  EXPECT_FALSE(lines.ItemLine("endpoints", 0).has_value());
+  EXPECT_FALSE(lines.FieldLine("endpoints").has_value());
+}
+
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream in(text);
