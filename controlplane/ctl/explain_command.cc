@@ -50,11 +50,7 @@ int RunExplain(const ExplainOptions& o, const ClientOptions& client_options, std
     const grpc::Status status =
         client.stub().Explain(client.UnaryContext().get(), request, &response);
     if (!status.ok()) return client.ReportFailure(status, absl::StrCat("explain ", o.service), err);
-    if (o.format == Format::kTable) {
-      PrintExplanation(response, out);
-    } else {
-      PrintMessage(response, o.format, out);
-    }
+    PrintAs(response, o.format, out, &PrintExplanation);
     return kExitOk;
   });
 }

@@ -47,12 +47,7 @@ grpc::Status CallAndPrint(Client& client,
                           std::ostream& out) {
   Response response;
   const grpc::Status status = (client.stub().*call)(client.UnaryContext().get(), request, &response);
-  if (!status.ok()) return status;
-  if (format == Format::kTable) {
-    print_table(response, out);
-  } else {
-    PrintMessage(response, format, out);
-  }
+  if (status.ok()) PrintAs(response, format, out, print_table);
   return status;
 }
 

@@ -21,6 +21,17 @@ void AddOutputOption(CLI::App& command, Format& format);
 // prints its own table; this prints YAML.
 void PrintMessage(const google::protobuf::Message& message, Format format, std::ostream& out);
 
+// `print_table` for kTable, else the message as JSON or YAML.
+template <typename Message>
+void PrintAs(const Message& message, Format format, std::ostream& out,
+             void (*print_table)(const Message&, std::ostream&)) {
+  if (format == Format::kTable) {
+    print_table(message, out);
+  } else {
+    PrintMessage(message, format, out);
+  }
+}
+
 // Columns padded to their widest cell, two spaces apart; the last column is not padded.
 class Table {
  public:

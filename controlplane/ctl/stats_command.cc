@@ -38,11 +38,7 @@ Command AddStatsCommand(CLI::App& app, const ClientOptions& client) {
               const grpc::Status status =
                   c.stub().GetStats(c.UnaryContext().get(), v1::StatsRequest(), &response);
               if (!status.ok()) return c.ReportFailure(status, "stats", err);
-              if (*format == Format::kTable) {
-                PrintStats(response, out);
-              } else {
-                PrintMessage(response, *format, out);
-              }
+              PrintAs(response, *format, out, &PrintStats);
               return kExitOk;
             });
           }};
