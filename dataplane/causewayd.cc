@@ -1,13 +1,15 @@
 // causewayd: the dataplane process. EAL arguments first, then `--`, then causewayd's own flags:
 //
 //   causewayd -l 0-1 --vdev=net_af_packet0,iface=lb0 -- --snapshot-file=FILE [--neighbor=IP,MAC]...
-//       [--default-next-hop-mac=MAC] [--idle-sleep-us=100] [--flow-table-size=1048576]
+//       [--default-next-hop-mac=MAC] [--tunnel-source=IP]... [--idle-sleep-us=100]
+//       [--flow-table-size=1048576]
 //       [--mbufs-per-port=8191]
 //
 // Every probed port is used, one RX/TX queue pair per worker lcore (the main lcore works too when
 // it is the only one). Until the gRPC control plane drives it, the tables come from
 // --snapshot-file (see snapshot_file.h; a test stand-in with round-robin tables, not Maglev).
 // SIGINT/SIGTERM: workers finish their burst, ports stop, the counters are printed, exit 0.
+// Telemetry: /causeway/counters and /causeway/snapshot (telemetry.h).
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
@@ -28,6 +30,7 @@
 #include "dataplane/port.h"
 #include "dataplane/snapshot_file.h"
 #include "dataplane/snapshot_store.h"
+#include "dataplane/telemetry.h"
 #include "dataplane/worker_loop.h"
 
 namespace causeway::dataplane {
@@ -70,6 +73,10 @@ bool ParseOptions(int argc, char** argv, Options& o) {
       rte_ether_addr mac{};
       if (!ParseMac(value, mac)) return false;
       o.settings.default_next_hop_mac = mac;
+    } else if (name == "--tunnel-source") {
+      auto ip = net::IpAddress::Parse(value);
+      if (!ip.ok()) return false;
+      (ip->is_v4() ? o.settings.tunnel_source_v4 : o.settings.tunnel_source_v6) = *ip;
     } else if (name == "--idle-sleep-us") {
       o.loop.idle_sleep_us = static_cast<uint32_t>(std::strtoul(value.c_str(), nullptr, 10));
     } else if (name == "--flow-table-size") {
@@ -173,6 +180,9 @@ int Main(int argc, char** argv) {
     std::printf("causewayd: port %u up, MAC %s, %u queue(s)\n", port_id, text, nworkers);
     for (uint32_t w = 0; w < nworkers; ++w) workers[w]->ports.push_back({port_id, static_cast<uint16_t>(w), mac});
   }
+  std::vector<const WorkerCounters*> counters;
+  for (const auto& w : workers) counters.push_back(&w->ctx.counters);
+  RegisterTelemetry(std::move(counters), store->get());
   std::fflush(stdout);
 
   if (rte_lcore_count() > 1) {

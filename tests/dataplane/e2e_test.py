@@ -10,8 +10,8 @@ The client reaches the VIP 10.99.1.100 through the gateway address 10.99.0.1 (an
 causewayd's ARP). causewayd encapsulates to the backends in IPIP; each backend runs dsr_backend.py,
 which checks every encapsulated packet it captures and decapsulates it into a TUN device, so the
 backend's kernel answers the client directly (DSR). Asserts: UDP and TCP through both backends,
-a flow stays on one backend, every captured IPIP packet is well formed, causewayd stops cleanly on
-SIGTERM with exit code 0. Needs root (namespaces); exits 77 (skipped) otherwise.
+a flow stays on one backend, every captured IPIP packet is well formed, the /causeway/ telemetry
+commands answer, causewayd stops cleanly on SIGTERM with exit code 0. Needs root (namespaces); exits 77 (skipped) otherwise.
 
 usage: e2e_test.py CAUSEWAYD DSR_BACKEND_PY
 """
@@ -127,6 +127,19 @@ def in_ns(ns):
     os.close(fd)
 
 
+def telemetry(prefix, command):
+    """One DPDK telemetry command over causewayd's socket (what dpdk-telemetry.py does)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.settimeout(5)
+    s.connect("/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix)
+    try:
+        s.recv(16384)  # the greeting
+        s.send(command.encode())
+        return json.loads(s.recv(65536).decode())[command]
+    finally:
+        s.close()
+
+
 def udp_round(sport):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(2)
@@ -180,6 +193,11 @@ def main():
         assert len(sticky) == 1, "one UDP flow went to several backends: %s" % sticky
         assert set(tcp) <= set(BACKENDS) and len(tcp) == 20
         assert len(set(tcp)) == 2, "TCP did not reach both backends: %s" % tcp
+
+        tel = telemetry(TAG, "/causeway/counters")
+        print("telemetry:", {k: v for k, v in tel.items() if v})
+        assert tel["forwarded_new_flow"] >= 40 + 1 + 20 and tel["rx"] > 0
+        assert telemetry(TAG, "/causeway/snapshot")["version"] == 1
 
         rc, out = topo.stop_lb()
         print(out)
