@@ -75,6 +75,14 @@ def run(*args, stdin=None, env=None):
                           env=env)
 
 
+def as_json(text):
+    """The JSON a command printed, or {} (the check that uses it then fails with the output shown)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return {}
+
+
 def problem_lines(stderr):
     return [l for l in stderr.splitlines() if l.startswith("  ")]
 
@@ -98,7 +106,7 @@ def test_unix_socket(workdir):
 
         r = run("get", "services", "-o", "json", env=env)
         check(r.returncode == EXIT_OK, "get services -o json exits 0", r.stderr)
-        listing = json.loads(r.stdout)
+        listing = as_json(r.stdout)
         svcs = services_by_key(listing)
         check(sorted(svcs) == ["default/rebel-base", "kube-system/kube-dns"],
               "both services of the file are there", sorted(svcs))
@@ -116,12 +124,12 @@ def test_unix_socket(workdir):
         lines = r.stdout.splitlines()
         check(r.returncode == EXIT_OK and len(lines) == 3 and lines[0].startswith("SERVICE"),
               "get services prints a header and one row per service", r.stdout)
-        col = lines[0].find("FRONTENDS")
-        check(col > 0 and all(l[col - 2:col] == "  " and l[col] != " " for l in lines[1:]),
+        col = lines[0].find("FRONTENDS") if lines else -1
+        check(col > 0 and len(lines) > 1 and all(l[col - 2:col] == "  " and l[col] != " " for l in lines[1:]),
               "table columns are aligned", r.stdout)
 
         r = run("get", "endpoints", "--service", "default/rebel-base", "-o", "json", env=env)
-        eps = json.loads(r.stdout).get("endpoints", []) if r.returncode == 0 else []
+        eps = as_json(r.stdout).get("endpoints", []) if r.returncode == 0 else []
         check(len(eps) == 4 and all(e["service"] == "default/rebel-base" for e in eps),
               "get endpoints --service lists that service's 4", r.stdout + r.stderr)
         same_ip = sorted(e["cluster"] for e in eps if e["address"] == "10.244.1.11")
@@ -148,7 +156,7 @@ def test_unix_socket(workdir):
         check(any("port" in p and p.endswith(f"({bad}:2)") for p in problems),
               "a problem with an item's path points at the file's line", r.stderr)
         r = run("get", "services", "-o", "json", env=env)
-        check(int(json.loads(r.stdout).get("version", 0)) == version_before,
+        check(int(as_json(r.stdout).get("version", 0)) == version_before,
               "the refused change changed nothing (same version)", r.stdout)
 
         # Standard input, and kubectl-apply semantics: upserting one service keeps the others.
@@ -161,7 +169,7 @@ def test_unix_socket(workdir):
             "  - {service: default/x-wing, cluster: cluster-b, zone: eu-west-1a, address: 10.244.3.3, port: 8443}\n"))
         check(r.returncode == EXIT_OK, "apply -f - reads standard input", r.stderr)
         r = run("get", "services", "-o", "json", env=env)
-        check(sorted(services_by_key(json.loads(r.stdout))) ==
+        check(sorted(services_by_key(as_json(r.stdout))) ==
               ["default/rebel-base", "default/x-wing", "kube-system/kube-dns"],
               "apply upserts: the new service joins the others", r.stdout)
 
@@ -169,7 +177,7 @@ def test_unix_socket(workdir):
         check(r.returncode == EXIT_OK and "cluster-a/10.244.130.4:8080" in r.stdout and "tier" in r.stdout,
               "explain prints each endpoint and the tiers", r.stdout + r.stderr)
         r = run("explain", "default/rebel-base", "--zone", "eu-west-1b", "-o", "json", env=env)
-        lines = json.loads(r.stdout).get("endpoints", []) if r.returncode == 0 else []
+        lines = as_json(r.stdout).get("endpoints", []) if r.returncode == 0 else []
         shares = {l["endpoint"]: l.get("share", 0) for l in lines}
         check(abs(sum(shares.values()) - 1) < 1e-6 and shares.get("cluster-a/10.244.130.4:8080", 0) > 0.99,
               "explain --zone eu-west-1b: the local pod in that zone takes the flows", shares)
@@ -178,7 +186,7 @@ def test_unix_socket(workdir):
               "explain of an unknown service exits 1", r.stderr)
 
         r = run("stats", "-o", "json", env=env)
-        stats = json.loads(r.stdout) if r.returncode == 0 else {}
+        stats = as_json(r.stdout) if r.returncode == 0 else {}
         check(int(stats.get("version", 0)) > version_before and int(stats.get("pushes_rejected", 0)) >= 1
               and int(stats.get("services", 0)) == 3,
               "stats counts versions, rejections and services", stats)
@@ -189,7 +197,7 @@ def test_unix_socket(workdir):
         w = subprocess.Popen([ctl, "--server", sock, "watch", "--count", "2", "-o", "json"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            first = json.loads(w.stdout.readline() or "{}")
+            first = as_json(w.stdout.readline())
             v0 = int(first.get("version", 0))
             r = run("apply", "-f", "-", env=env, stdin=(
                 "endpoints:\n"
@@ -199,19 +207,21 @@ def test_unix_socket(workdir):
         except subprocess.TimeoutExpired:
             w.kill()
             out, err = w.communicate()
-        events = [json.loads(l) for l in out.splitlines() if l.strip()]
+        events = [as_json(l) for l in out.splitlines() if l.strip()]
         check(w.returncode == EXIT_OK and len(events) == 1, "watch --count 2 ends after two events",
               f"rc={w.returncode} out={out!r} err={err!r}")
-        check(bool(events) and int(events[0].get("version", 0)) == v0 + 1 and events[0].get("changes")
+        applied = int(r.stdout.rsplit("version", 1)[-1]) if "version" in r.stdout else -1
+        check(bool(events) and int(events[0].get("version", 0)) == applied > v0 and events[0].get("changes")
               and events[0].get("source") == "causewayctl",
-              "watch shows the change applied while watching", f"first={first} then={events}")
+              "watch shows the change applied while watching, with the version apply reported",
+              f"first={first} then={events} apply={r.stdout!r}")
 
         # causewayd restarted on the same state directory comes back with the same state.
         d.stop()
         d = Daemon(workdir, sock)
         check(d.wait_ready(), "causewayd restarts")
         r = run("get", "services", "-o", "json", env=env)
-        check(r.returncode == 0 and len(services_by_key(json.loads(r.stdout))) == 3,
+        check(r.returncode == 0 and len(services_by_key(as_json(r.stdout))) == 3,
               "the state survives a restart", r.stdout + r.stderr)
 
         # --replace: each example alone is the whole state, and causewayd accepts it.
@@ -222,7 +232,7 @@ def test_unix_socket(workdir):
             check(r.returncode == EXIT_OK and "replaced the state" in r.stdout,
                   f"causewayd accepts configs/{name} as the whole state", r.stderr)
         r = run("get", "services", "-o", "json", env=env)
-        check(sorted(services_by_key(json.loads(r.stdout))) == ["ingress/public-web"],
+        check(sorted(services_by_key(as_json(r.stdout))) == ["ingress/public-web"],
               "after --replace with north-south.yaml only its service is left", r.stdout)
 
         # Bad input never reaches the server: exit 2 with file and line.
