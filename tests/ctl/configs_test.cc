@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <google/protobuf/util/message_differencer.h>
+
 #include "controlplane/config/config_file.h"
 #include "gtest/gtest.h"
 
@@ -34,6 +36,10 @@ TEST(Configs, EveryExampleLoads) {
     EXPECT_TRUE(state->has_gateway()) << path;
     EXPECT_FALSE(state->clusters().empty()) << path;
     EXPECT_FALSE(state->services().empty()) << path;
+    // `causewayctl get ... -o yaml` prints the same form: what it prints loads back unchanged.
+    absl::StatusOr<v1::State> again = ParseStateYaml(ToYaml(*state), "printed");
+    ASSERT_TRUE(again.ok()) << path << ": " << again.status();
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*state, *again)) << path;
     for (const auto& e : state->endpoints()) {
       bool known_cluster = false;
       for (const auto& c : state->clusters()) known_cluster |= c.name() == e.cluster();
