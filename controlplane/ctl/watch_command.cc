@@ -3,9 +3,11 @@
 #include <memory>
 #include <ostream>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_join.h"
 #include "controlplane/config/config_file.h"
 #include "controlplane/ctl/exit_codes.h"
+#include "controlplane/ctl/interrupt.h"
 
 namespace causeway::ctl {
 namespace {
@@ -17,10 +19,14 @@ struct WatchOptions {
 
 int RunWatch(const WatchOptions& o, const ClientOptions& client_options, std::ostream& out,
              std::ostream& err) {
+  // Before the client: gRPC's threads must inherit the blocked signals.
+  InterruptHandler interrupt;
   return WithClient(client_options, err, [&](Client& client) {
     // No deadline: a watch lasts until --count events or Ctrl-C. An unreachable server still fails at
     // once (UNAVAILABLE), as calls do not wait for a connection.
     grpc::ClientContext context;
+    interrupt.OnInterrupt([&context] { context.TryCancel(); });
+    const absl::Cleanup forget_context = [&interrupt] { interrupt.OnInterrupt(nullptr); };
     std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> reader =
         client.stub().Watch(&context, v1::WatchRequest());
     v1::WatchEvent event;
@@ -35,6 +41,7 @@ int RunWatch(const WatchOptions& o, const ClientOptions& client_options, std::os
       return kExitOk;
     }
     const grpc::Status status = reader->Finish();
+    if (interrupt.interrupted()) return kExitOk;  // the operator stopped it
     if (!status.ok()) return client.ReportFailure(status, "watch", err);
     err << "causewayctl watch: causewayd ended the stream after " << seen << " events\n";
     return kExitOk;

@@ -8,6 +8,7 @@ Exits 77 (meson: skipped) when CAUSEWAYD is empty or missing.
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -215,6 +216,20 @@ def test_unix_socket(workdir):
               and events[0].get("source") == "causewayctl",
               "watch shows the change applied while watching, with the version apply reported",
               f"first={first} then={events} apply={r.stdout!r}")
+
+        # Ctrl-C ends a watch like a finished command (exit 0), not a kill.
+        w = subprocess.Popen([ctl, "--server", sock, "watch"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            first_line = w.stdout.readline()
+            w.send_signal(signal.SIGINT)
+            out, err = w.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            w.kill()
+            out, err = w.communicate()
+        check(first_line.startswith("version ") and w.returncode == EXIT_OK and not err,
+              "watch prints events as lines and Ctrl-C ends it with exit 0",
+              f"rc={w.returncode} first={first_line!r} err={err!r}")
 
         # causewayd restarted on the same state directory comes back with the same state.
         d.stop()
