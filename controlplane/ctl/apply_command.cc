@@ -1,16 +1,13 @@
 #include "controlplane/ctl/apply_command.h"
 
 #include <memory>
-#include <optional>
 #include <ostream>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "controlplane/config/config_file.h"
 #include "controlplane/ctl/exit_codes.h"
 #include "controlplane/ctl/output.h"
+#include "controlplane/ctl/problem_location.h"
 
 namespace causeway::ctl {
 namespace {
@@ -49,7 +46,7 @@ int RunApply(const ApplyOptions& o, const ClientOptions& client_options, std::os
     const grpc::Status status = client.stub().Push(client.UnaryContext().get(), request, &response);
     if (!status.ok()) {
       return client.ReportFailure(status, "the change", err, [&](absl::string_view problem) {
-        return ProblemLocation(problem, lines, file);
+        return ProblemLocation(problem, *state, lines, file);
       });
     }
     if (o.format != Format::kTable) {
@@ -63,30 +60,6 @@ int RunApply(const ApplyOptions& o, const ClientOptions& client_options, std::os
 }
 
 }  // namespace
-
-std::string ProblemLocation(absl::string_view problem, const config::SourceLines& lines,
-                            absl::string_view file) {
-  // The push holds the file's lists in the file's order, so index i of a pushed list is item i of
-  // the file's list of the same kind.
-  if (!absl::ConsumePrefix(&problem, "delta.upsert_") && !absl::ConsumePrefix(&problem, "delta.") &&
-      !absl::ConsumePrefix(&problem, "snapshot.")) {
-    return "";
-  }
-  std::optional<int> line;
-  if (absl::StartsWith(problem, "gateway")) {
-    line = lines.FieldLine("gateway");
-  } else {
-    const size_t open = problem.find('[');
-    const size_t close = problem.find(']');
-    size_t index = 0;
-    if (open == absl::string_view::npos || close == absl::string_view::npos || close < open ||
-        !absl::SimpleAtoi(problem.substr(open + 1, close - open - 1), &index)) {
-      return "";
-    }
-    line = lines.ItemLine(problem.substr(0, open), index);
-  }
-  return line.has_value() ? absl::StrCat("  (", file, ":", *line, ")") : "";
-}
 
 v1::PushRequest BuildApplyRequest(const v1::State& state, bool replace,
                                   const std::string& version_info) {

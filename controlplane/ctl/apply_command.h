@@ -4,9 +4,7 @@
 
 #include <string>
 
-#include "absl/strings/string_view.h"
 #include "causeway/v1/api.pb.h"
-#include "controlplane/config/source_lines.h"
 #include "controlplane/ctl/command.h"
 
 namespace causeway::ctl {
@@ -18,11 +16,6 @@ inline constexpr char kPushSource[] = "causewayctl";
 // whole new state (a snapshot).
 v1::PushRequest BuildApplyRequest(const v1::State& state, bool replace,
                                   const std::string& version_info);
-
-// " (FILE:LINE)" for a problem causewayd reported against an item of the push built from FILE
-// ("delta.upsert_endpoints[3].port: ..." is the file's endpoints[3]), else "".
-std::string ProblemLocation(absl::string_view problem, const config::SourceLines& lines,
-                            absl::string_view file);
 
 Command AddApplyCommand(CLI::App& app, const ClientOptions& client);
 

@@ -154,8 +154,9 @@ def test_unix_socket(workdir):
         check(len(problems) >= 2 and any("port" in p for p in problems) and
               any("nowhere" in p for p in problems),
               "each problem (port 0, unknown cluster) on its own line", r.stderr)
-        check(any("port" in p and p.endswith(f"({bad}:2)") for p in problems),
-              "a problem with an item's path points at the file's line", r.stderr)
+        check(any("port" in p and p.endswith(f"({bad}:2)") for p in problems) and
+              any("nowhere" in p and p.endswith(f"({bad}:3)") for p in problems),
+              "each problem points at its line in the file", r.stderr)
         r = run("get", "services", "-o", "json", env=env)
         check(int(as_json(r.stdout).get("version", 0)) == version_before,
               "the refused change changed nothing (same version)", r.stdout)

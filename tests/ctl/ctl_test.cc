@@ -7,6 +7,7 @@
 #include "controlplane/ctl/exit_codes.h"
 #include "controlplane/ctl/get_command.h"
 #include "controlplane/ctl/output.h"
+#include "controlplane/ctl/problem_location.h"
 #include "controlplane/ctl/watch_command.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -56,24 +57,54 @@ TEST(BuildApplyRequest, ReplaceSendsTheFileAsSnapshot) {
   EXPECT_EQ(r.snapshot().SerializeAsString(), state.SerializeAsString());
 }
 
-// A refusal's field path points back at the file: the push keeps the file's order.
-TEST(ProblemLocation, MapsPushPathsToFileLines) {
-  const config::SourceLines lines = config::SourceLines::Index(
+// A refusal's field path points back at the file: the push keeps the file's order, and keys name
+// the file's items.
+class ProblemLocationTest : public ::testing::Test {
+ protected:
+  std::string Locate(absl::string_view problem) {
+    return ProblemLocation(problem, *state_, lines_, "f.yaml");
+  }
+  static constexpr char kText[] =
       "gateway: {cluster: a}\n"
+      "clusters: [{name: a, id: 1}]\n"
+      "services:\n"
+      "  - {namespace: default, name: web}\n"
       "endpoints:\n"
-      "  - {address: 10.0.0.1}\n"
+      "  - {service: default/web, cluster: a, address: 10.0.0.1, port: 80}\n"
       "\n"
-      "  - address: 10.0.0.2\n"
-      "    port: 0\n");
-  EXPECT_EQ(ProblemLocation("delta.upsert_endpoints[1].port: out of range", lines, "f.yaml"),
-            "  (f.yaml:5)");
-  EXPECT_EQ(ProblemLocation("snapshot.endpoints[0].address: bad", lines, "f.yaml"), "  (f.yaml:3)");
-  EXPECT_EQ(ProblemLocation("delta.gateway.cluster: unknown", lines, "f.yaml"), "  (f.yaml:1)");
-  // Paths that are not items of the file, or indices it does not have, get no location.
-  EXPECT_EQ(ProblemLocation("delta.upsert_endpoints[2].port: x", lines, "f.yaml"), "");
-  EXPECT_EQ(ProblemLocation("delta.upsert_services[0].name: x", lines, "f.yaml"), "");
-  EXPECT_EQ(ProblemLocation("endpoints[\"a/b\", c/1.2.3.4:80].cluster: x", lines, "f.yaml"), "");
-  EXPECT_EQ(ProblemLocation("delta.upsert_endpoints[x]: x", lines, "f.yaml"), "");
+      "  - service: default/web\n"
+      "    cluster: b\n"
+      "    address: fd00::1\n"
+      "    port: 0\n";
+  absl::StatusOr<v1::State> state_ = config::ParseStateYaml(kText);
+  config::SourceLines lines_ = config::SourceLines::Index(kText);
+};
+
+TEST_F(ProblemLocationTest, ByIndexInThePush) {
+  ASSERT_TRUE(state_.ok()) << state_.status();
+  EXPECT_EQ(Locate("delta.upsert_endpoints[1].port: out of range"), "  (f.yaml:8)");
+  EXPECT_EQ(Locate("snapshot.endpoints[0].address: bad"), "  (f.yaml:6)");
+  EXPECT_EQ(Locate("delta.upsert_services[0].frontends: none"), "  (f.yaml:4)");
+  EXPECT_EQ(Locate("delta.gateway.cluster: unknown"), "  (f.yaml:1)");
+}
+
+TEST_F(ProblemLocationTest, ByKeyAcrossTheState) {
+  EXPECT_EQ(Locate("endpoints[\"default/web\", b/fd00::1:0].cluster: unknown cluster \"b\""),
+            "  (f.yaml:8)");
+  EXPECT_EQ(Locate("clusters[\"a\"].id: reused"), "  (f.yaml:2)");
+  EXPECT_EQ(Locate("services[\"default/web\"]: VIP claimed twice"), "  (f.yaml:4)");
+  EXPECT_EQ(Locate("gateway.cluster: unknown cluster"), "  (f.yaml:1)");
+}
+
+// What the file does not list, or paths of another shape, get no location.
+TEST_F(ProblemLocationTest, NothingForWhatTheFileDoesNotHave) {
+  EXPECT_EQ(Locate("delta.upsert_endpoints[2].port: x"), "");
+  EXPECT_EQ(Locate("delta.delete_services[0]: x"), "");
+  EXPECT_EQ(Locate("endpoints[\"default/web\", c/10.0.0.9:80].cluster: x"), "");
+  EXPECT_EQ(Locate("clusters[\"zz\"].id: x"), "");
+  EXPECT_EQ(Locate("delta.upsert_endpoints[x]: x"), "");
+  EXPECT_EQ(Locate("endpoints[\"broken"), "");
+  EXPECT_EQ(Locate("oversized message"), "");
 }
 
 TEST(SourceLines, UnparsableTextKnowsNothing) {
