@@ -86,6 +86,8 @@ class Converter {
     bool first = true;
     // Field number → line of its first appearance, to name both places of a duplicate.
     absl::flat_hash_map<int, int> seen;
+    // Oneof index → the member already given.
+    absl::flat_hash_map<int, std::string> oneof_members;
     for (const auto& kv : n) {
       const YAML::Node& key = kv.first;
       const YAML::Node& value = kv.second;
@@ -109,6 +111,15 @@ class Converter {
       }
       // null is proto3 JSON's "unset": leaving the field out says the same.
       if (value.IsNull()) continue;
+      if (const auto* oneof = f->real_containing_oneof(); oneof != nullptr) {
+        const auto [other, first_of_oneof] = oneof_members.emplace(oneof->index(), f->name());
+        if (!first_of_oneof) {
+          Problem(key, Child(path, f->name()),
+                  absl::StrCat("only one of ", oneof->name(), "'s fields may be set (also ",
+                               other->second, ")"));
+          continue;
+        }
+      }
       if (!first) out += ',';
       first = false;
       out += JsonQuote(f->name());

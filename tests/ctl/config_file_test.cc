@@ -2,6 +2,8 @@
 #include "controlplane/config/config_file.h"
 
 #include <google/protobuf/struct.pb.h>
+
+#include "causeway/v1/api.pb.h"
 #include <google/protobuf/util/message_differencer.h>
 
 #include "gmock/gmock.h"
@@ -176,6 +178,15 @@ TEST(ParseStateYaml, BothSpellingsOfOneFieldAreADuplicate) {
   EXPECT_THAT(
       ParseStateYaml("clusters: [{gateway_address: a, gatewayAddress: b}]").status().message(),
       HasSubstr("given twice"));
+}
+
+TEST(ParseYaml, OneMemberOfAOneof) {
+  v1::PushRequest request;
+  EXPECT_TRUE(ParseYaml("source: a\ndelta: {delete_clusters: [x]}\n", "p.yaml", request).ok());
+  EXPECT_TRUE(request.has_delta());
+  const absl::Status s = ParseYaml("snapshot: {}\ndelta: {}\n", "p.yaml", request);
+  EXPECT_THAT(s.message(),
+              HasSubstr("p.yaml:2:1: delta: only one of change's fields may be set (also snapshot)"));
 }
 
 TEST(ParseStateYaml, SyntaxErrorNamesLine) {
