@@ -19,6 +19,7 @@ namespace causeway::dataplane {
   X(forwarded_flow_hit, "forwarded to the backend its flow entry names")                           \
   X(forwarded_new_flow, "first packet of a flow, backend chosen by Maglev and remembered")         \
   X(forwarded_untracked, "forwarded by Maglev alone because the flow table was full")              \
+  X(forwarded_icmp_error, "ICMP error about a flow, sent to that flow's backend")                  \
   X(flow_table_full, "a new flow found no room in the flow table (also counted as untracked)")     \
   X(flow_rescheduled, "an entry's backend left the service; the flow was chosen again")            \
   X(flow_expired, "flow entries removed by aging")                                                 \

@@ -8,13 +8,18 @@
 
 #include "dataplane/parse.h"
 #include "dataplane/tables.h"
+#include "dataplane/vip_lookup.h"
+
+#include <cstring>
 
 namespace causeway::dataplane {
 
 inline int SelectBackend(const uint8_t* l3, const ParsedPacket& p, const Tables& t,
                          const ServiceRoute& svc, uint64_t flow_hash) {
-  const uint16_t zone = p.ipv6 ? t.ZoneOfV6(reinterpret_cast<const rte_ipv6_hdr*>(l3)->src_addr)
-                               : t.ZoneOfV4(reinterpret_cast<const rte_ipv4_hdr*>(l3)->src_addr);
+  const uint8_t* client = AddressesOf(l3, p).client;
+  uint32_t client_v4;
+  std::memcpy(&client_v4, client, 4);
+  const uint16_t zone = p.ipv6 ? t.ZoneOfV6(client) : t.ZoneOfV4(client_v4);
   const std::vector<uint16_t>* table = svc.TableForZone(zone);
   if (table == nullptr) return -1;
   return (*table)[flow_hash % table->size()];

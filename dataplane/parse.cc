@@ -13,6 +13,8 @@
 namespace causeway::dataplane {
 namespace {
 
+constexpr uint8_t kIcmpUnreachable = 3, kIcmpTimeExceeded = 11;
+constexpr uint8_t kIcmpv6Unreachable = 1, kIcmpv6TooBig = 2, kIcmpv6TimeExceeded = 3;
 constexpr uint8_t kIcmpv6EchoRequest = 128;
 constexpr uint8_t kIcmpv6NeighborSolicit = 135;
 // IPv6 extension headers that are walked (RFC 8200 4.1); 44 (fragment) ends the walk as a fragment.
@@ -29,8 +31,36 @@ void Drop(ParsedPacket& p, Counter reason) {
   p.drop_reason = reason;
 }
 
+// The packet an ICMP error quotes (after the 8-byte ICMP header at `l4`): an IP header of the
+// same family and at least the 8 bytes holding TCP/UDP ports (RFC 792 / RFC 4443).
+void ParseQuoted(const uint8_t* l4, uint32_t len, uint16_t l4_offset, ParsedPacket& p) {
+  const uint8_t* q = l4 + 8;
+  uint32_t quoted_header;
+  uint8_t proto;
+  if (!p.ipv6) {
+    if (len < 8 + sizeof(rte_ipv4_hdr) || (q[0] >> 4) != 4) return Drop(p, Counter::drop_malformed);
+    quoted_header = (q[0] & 0xf) * 4u;
+    if (quoted_header < sizeof(rte_ipv4_hdr)) return Drop(p, Counter::drop_malformed);
+    proto = reinterpret_cast<const rte_ipv4_hdr*>(q)->next_proto_id;
+  } else {
+    if (len < 8 + sizeof(rte_ipv6_hdr) || (q[0] >> 4) != 6) return Drop(p, Counter::drop_malformed);
+    quoted_header = sizeof(rte_ipv6_hdr);
+    proto = reinterpret_cast<const rte_ipv6_hdr*>(q)->proto;  // extension headers: not followed
+  }
+  if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) return Drop(p, Counter::drop_unsupported);
+  if (len < 8 + quoted_header + 8) return Drop(p, Counter::drop_malformed);
+  const uint8_t* ports = q + quoted_header;
+  // Reversed: the quoted packet went VIP → client.
+  std::memcpy(&p.dst_port, ports, 2);
+  std::memcpy(&p.src_port, ports + 2, 2);
+  p.l4_proto = proto;
+  p.icmp_error = true;
+  p.quoted_l3 = static_cast<uint16_t>(l4_offset + 8);
+  p.kind = FrameKind::kLoadBalance;
+}
+
 // Transport headers at `l4` with `len` bytes of IP payload present.
-void ParseTransport(const uint8_t* l4, uint32_t len, ParsedPacket& p) {
+void ParseTransport(const uint8_t* l4, uint32_t len, uint16_t l4_offset, ParsedPacket& p) {
   switch (p.l4_proto) {
     case IPPROTO_TCP: {
       if (len < sizeof(rte_tcp_hdr)) return Drop(p, Counter::drop_malformed);
@@ -59,6 +89,7 @@ void ParseTransport(const uint8_t* l4, uint32_t len, ParsedPacket& p) {
         p.kind = FrameKind::kEchoRequest;
         return;
       }
+      if (l4[0] == kIcmpUnreachable || l4[0] == kIcmpTimeExceeded) return ParseQuoted(l4, len, l4_offset, p);
       return Drop(p, Counter::drop_unsupported);
     case IPPROTO_ICMPV6:
       if (len < 8) return Drop(p, Counter::drop_malformed);
@@ -71,6 +102,9 @@ void ParseTransport(const uint8_t* l4, uint32_t len, ParsedPacket& p) {
         if (len < 24) return Drop(p, Counter::drop_malformed);
         p.kind = FrameKind::kNdSolicit;
         return;
+      }
+      if (l4[0] == kIcmpv6Unreachable || l4[0] == kIcmpv6TooBig || l4[0] == kIcmpv6TimeExceeded) {
+        return ParseQuoted(l4, len, l4_offset, p);
       }
       return Drop(p, Counter::drop_unsupported);
     default:
@@ -96,7 +130,7 @@ void ParseIpv4(const uint8_t* l3, uint32_t avail, ParsedPacket& p) {
   if ((frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0) {
     return Drop(p, Counter::drop_fragment);
   }
-  ParseTransport(l3 + ihl, total - ihl, p);
+  ParseTransport(l3 + ihl, total - ihl, static_cast<uint16_t>(ihl), p);
 }
 
 void ParseIpv6(const uint8_t* l3, uint32_t avail, ParsedPacket& p) {
@@ -124,7 +158,7 @@ void ParseIpv6(const uint8_t* l3, uint32_t avail, ParsedPacket& p) {
   }
   p.l3_len = static_cast<uint16_t>(off);
   p.l4_proto = next;
-  ParseTransport(l3 + off, total - off, p);
+  ParseTransport(l3 + off, total - off, static_cast<uint16_t>(off), p);
 }
 
 void ParseArp(const uint8_t* l3, uint32_t avail, ParsedPacket& p) {

@@ -14,7 +14,7 @@ namespace causeway::dataplane {
 
 enum class FrameKind : uint8_t {
   kDrop,          // see ParsedPacket::drop_reason
-  kLoadBalance,   // IPv4/IPv6 TCP or UDP: look up the VIP
+  kLoadBalance,   // IPv4/IPv6 TCP or UDP, or an ICMP error about one (icmp_error): look up the VIP
   kArpRequest,    // IPv4 over Ethernet ARP request
   kEchoRequest,   // ICMP echo request / ICMPv6 echo request
   kNdSolicit,     // ICMPv6 neighbour solicitation
@@ -36,6 +36,12 @@ struct ParsedPacket {
   uint16_t ip_len = 0;         // the whole IP packet (header + payload), without Ethernet padding
   uint16_t src_port = 0;       // network byte order, as on the wire
   uint16_t dst_port = 0;
+  // An ICMP error (unreachable, too big, time exceeded) whose quoted packet is TCP/UDP from a VIP:
+  // a router on the way from a backend to a client wrote to the VIP. The flow is the quoted
+  // packet's, reversed to the client → VIP direction: l4_proto, src_port and dst_port above are
+  // already in that direction; the quoted IP header starts `quoted_l3` bytes after the outer one.
+  bool icmp_error = false;
+  uint16_t quoted_l3 = 0;
 };
 
 // Parses the first segment of `m`. Multi-segment mbufs are kDrop/drop_unsupported.

@@ -110,6 +110,7 @@ class Burst {
     int backend = -1;
     Counter verdict = Counter::forwarded_flow_hit;
 
+    if (p.icmp_error) return ForwardIcmpError(pk, svc, pos);
     if (pos >= 0) {
       FlowEntry& e = flows.entry(pos);
       const bool stale = flows.Expired(e, now_ms_) || (e.state == FlowState::kClosing && IsSynOnly(p));
@@ -144,6 +145,21 @@ class Burst {
     Encap(pk, svc.backends[backend], svc.forwarding == snapshot::Forwarding::kGue, verdict);
   }
 
+  // An ICMP error goes where its flow goes, and neither creates nor refreshes a flow entry.
+  void ForwardIcmpError(const Pending& pk, const ServiceRoute& svc, int32_t pos) {
+    const uint8_t* l3 = rte_pktmbuf_mtod_offset(pk.m, const uint8_t*, pk.parsed->l2_len);
+    int backend = -1;
+    if (pos >= 0) {
+      const FlowEntry& e = ctx_.flows->entry(pos);
+      if (!ctx_.flows->Expired(e, now_ms_)) {
+        backend = e.cached_generation == t_.generation() ? e.cached_index : svc.FindBackend(e.backend_id);
+      }
+    }
+    if (backend < 0) backend = SelectBackend(l3, *pk.parsed, t_, svc, pk.hash);
+    if (backend < 0) return Drop(pk.m, Counter::drop_no_backend);
+    Encap(pk, svc.backends[backend], svc.forwarding == snapshot::Forwarding::kGue, Counter::forwarded_icmp_error);
+  }
+
   void Remember(FlowEntry& e, const ServiceRoute& svc, int backend, bool tcp, uint8_t flags) {
     e.backend_id = svc.backends[backend].id;
     e.cached_index = static_cast<uint16_t>(backend);
@@ -166,7 +182,8 @@ class Burst {
         break;
     }
     const uint16_t path_mtu = static_cast<uint16_t>(t_.mtu() - EncapOverhead(b.ipv6, gue));
-    if (!p.dont_fragment || !MakePacketTooBig(pk.m, p, path_mtu, ctx_.port_mac)) {
+    // Never an ICMP error about an ICMP error (RFC 1812 4.3.2.7).
+    if (!p.dont_fragment || p.icmp_error || !MakePacketTooBig(pk.m, p, path_mtu, ctx_.port_mac)) {
       return Drop(pk.m, Counter::drop_mtu);
     }
     Send(pk.m, p.ipv6 ? Counter::icmp_too_big_sent : Counter::icmp_frag_needed_sent);

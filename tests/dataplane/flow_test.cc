@@ -106,6 +106,26 @@ TEST(FlowTest, FlowsOfARemovedBackendAreRescheduledOthersStay) {
   EXPECT_EQ(h.count(Counter::flow_rescheduled), moved);
 }
 
+// ICMP errors a router sends to the VIP about backend → client packets follow the flow's entry,
+// also when the table has changed since and a fresh choice would differ.
+TEST(FlowTest, IcmpErrorsFollowTheFlowEntry) {
+  PipelineHarness h;
+  auto before = TablesWith(Backends({1, 2, 3}));
+  auto after = TablesWith(Backends({1, 2, 3, 4, 5, 6}), 2);
+  const std::vector<int> first = Backends(h, Flows(0, 200, kSyn), before.get());
+  std::vector<Bytes> errors;
+  for (uint32_t i = 0; i < 200; ++i) {
+    const Ip4 client = {10, 9, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)};
+    const Bytes reply = Ipv4(kVip, client, 6, Tcp4(kVip, client, 80, static_cast<uint16_t>(10000 + i), kSyn | kAck));
+    const Bytes icmp = Concat({3, 4, 0, 0, 0, 0, 0x05, 0x00}, Bytes(reply.begin(), reply.begin() + 28));
+    errors.push_back(Ether(kPortMac, kClientMac, 0x0800, Ipv4(V4("10.5.5.5"), kVip, 1, icmp)));
+  }
+  const uint32_t flows_before = h.ctx().flows->size();
+  EXPECT_EQ(Backends(h, errors, after.get()), first);
+  EXPECT_EQ(h.count(Counter::forwarded_icmp_error), 200u);
+  EXPECT_EQ(h.ctx().flows->size(), flows_before);
+}
+
 TEST(FlowTest, FullTableForwardsByMaglevAloneAndCounts) {
   PipelineHarness h(/*flow_capacity=*/64);
   auto t = TablesWith(Backends({1, 2, 3}));

@@ -267,6 +267,43 @@ TEST_F(GoldenPacketTest, Ipv6BeyondMtuGetsPacketTooBig) {
   EXPECT_EQ(h_.count(Counter::icmp_too_big_sent), 1u);
 }
 
+// A router between a backend and the client tells the VIP that the backend's SYN-ACK was too big:
+// the error goes, encapsulated, to the backend of the flow it quotes.
+TEST_F(GoldenPacketTest, IcmpErrorAboutAFlowGoesToItsBackend) {
+  const Ip4 router = V4("10.5.5.5");
+  const Bytes syn_ack = Ipv4(kVip4, kClient, 6, Tcp4(kVip4, kClient, 80, 40000, kSyn | kAck));
+  const Bytes quote(syn_ack.begin(), syn_ack.begin() + 28);
+  Bytes icmp_code4 = Icmp(3, Concat({0, 0, 0x05, 0x00}, quote));
+  icmp_code4[1] = 4;
+  const uint16_t c = static_cast<uint16_t>(((icmp_code4[2] << 8) | icmp_code4[3]) - 4);
+  icmp_code4[2] = static_cast<uint8_t>(c >> 8);
+  icmp_code4[3] = static_cast<uint8_t>(c);
+  const Bytes in = Ether(kPortMac, kClientMac, 0x0800, Ipv4(router, kVip4, 1, icmp_code4, {.ttl = 60, .df = false}));
+  const Bytes out = RunOne(in);
+  const Bytes inner = Ipv4(router, kVip4, 1, icmp_code4, {.ttl = 59, .df = false});
+  EXPECT_EQ(Hex(out), Hex(Ether(MacOf(BackendMac(1)), kPortMac, 0x0800, Ipv4(kGw4, V4("10.1.0.1"), 4, inner, {.df = false}))));
+  EXPECT_EQ(h_.count(Counter::forwarded_icmp_error), 1u);
+  EXPECT_EQ(h_.ctx().flows->size(), 0u) << "an ICMP error creates no flow";
+
+  // IPv6 packet-too-big about a TCP segment from the IPv6 VIP.
+  const Ip6 router6 = V6("fd05::5");
+  const Bytes seg = Ipv6(kVip6, kClient6, 6, Tcp6(kVip6, kClient6, 443, 40000, kAck, Bytes(100, 1)));
+  const Bytes body = Concat({0, 0, 0x05, 0x00}, seg);
+  const Bytes ptb = Icmp(2, body, PseudoV6(router6, kVip6, 58, static_cast<uint32_t>(body.size() + 4)));
+  const Bytes out6 = RunOne(Ether(kPortMac, kClientMac, 0x86dd, Ipv6(router6, kVip6, 58, ptb, 64)));
+  ASSERT_GE(out6.size(), 54u);
+  const Ip6 backend3 = V6("fd01::3");
+  EXPECT_EQ(Bytes(out6.begin() + 38, out6.begin() + 54), Bytes(backend3.begin(), backend3.end()));
+  EXPECT_EQ(h_.count(Counter::forwarded_icmp_error), 2u);
+
+  // Quoting a VIP port nobody serves, or too little of the packet.
+  const Bytes other = Ipv4(kVip4, kClient, 6, Tcp4(kVip4, kClient, 81, 40000, kAck));
+  ExpectDropped({Ether(kPortMac, kClientMac, 0x0800, Ipv4(router, kVip4, 1, Icmp(3, Concat({0, 0, 0, 0}, Bytes(other.begin(), other.begin() + 28)))))},
+                Counter::drop_no_vip);
+  ExpectDropped({Ether(kPortMac, kClientMac, 0x0800, Ipv4(router, kVip4, 1, Icmp(3, Concat({0, 0, 0, 0}, Bytes(syn_ack.begin(), syn_ack.begin() + 24)))))},
+                Counter::drop_malformed);
+}
+
 TEST_F(GoldenPacketTest, TruncatedAtEveryOffsetIsMalformed) {
   const std::vector<Bytes> whole = {
       ClientTcp4(1, kSyn),
