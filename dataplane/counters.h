@@ -20,6 +20,7 @@ namespace causeway::dataplane {
   X(forwarded_new_flow, "first packet of a flow, backend chosen by Maglev and remembered")         \
   X(forwarded_untracked, "forwarded by Maglev alone because the flow table was full")              \
   X(forwarded_icmp_error, "ICMP error about a flow, sent to that flow's backend")                  \
+  X(forwarded_fragment, "TCP/UDP fragment, balanced on addresses alone (port-0 frontends)")        \
   X(flow_table_full, "a new flow found no room in the flow table (also counted as untracked)")     \
   X(flow_rescheduled, "an entry's backend left the service; the flow was chosen again")            \
   X(flow_expired, "flow entries removed by aging")                                                 \
@@ -31,7 +32,7 @@ namespace causeway::dataplane {
   X(drop_malformed, "truncated or inconsistent headers")                                           \
   X(drop_unsupported, "well-formed but not handled: other ethertypes, protocols, multi-segment")   \
   X(drop_ext_headers, "IPv6 extension-header chain longer than we walk")                           \
-  X(drop_fragment, "IP fragments (not load-balanced yet)")                                         \
+  X(drop_fragment, "fragments of protocols other than TCP and UDP")                                \
   X(drop_not_for_us, "ARP/ND/ICMP for addresses that are neither ours nor a VIP")                  \
   X(drop_no_vip, "TCP/UDP to an address:port:protocol that is no VIP")                             \
   X(drop_no_backend, "the service's table for the client's zone is empty")                         \

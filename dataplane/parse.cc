@@ -59,6 +59,13 @@ void ParseQuoted(const uint8_t* l4, uint32_t len, uint16_t l4_offset, ParsedPack
   p.kind = FrameKind::kLoadBalance;
 }
 
+void ParseFragment(ParsedPacket& p) {
+  if (p.l4_proto != IPPROTO_TCP && p.l4_proto != IPPROTO_UDP) return Drop(p, Counter::drop_fragment);
+  p.fragment = true;
+  p.src_port = p.dst_port = 0;
+  p.kind = FrameKind::kLoadBalance;
+}
+
 // Transport headers at `l4` with `len` bytes of IP payload present.
 void ParseTransport(const uint8_t* l4, uint32_t len, uint16_t l4_offset, ParsedPacket& p) {
   switch (p.l4_proto) {
@@ -127,9 +134,7 @@ void ParseIpv4(const uint8_t* l3, uint32_t avail, ParsedPacket& p) {
   p.l4_proto = ip->next_proto_id;
   const uint16_t frag = rte_be_to_cpu_16(ip->fragment_offset);
   p.dont_fragment = (frag & RTE_IPV4_HDR_DF_FLAG) != 0;
-  if ((frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0) {
-    return Drop(p, Counter::drop_fragment);
-  }
+  if ((frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0) return ParseFragment(p);
   ParseTransport(l3 + ihl, total - ihl, static_cast<uint16_t>(ihl), p);
 }
 
@@ -146,7 +151,12 @@ void ParseIpv6(const uint8_t* l3, uint32_t avail, ParsedPacket& p) {
   uint8_t next = ip->proto;
   uint32_t off = sizeof(rte_ipv6_hdr);
   for (int walked = 0;; ++walked) {
-    if (next == kFragment) return Drop(p, Counter::drop_fragment);
+    if (next == kFragment) {
+      if (off + 8 > total) return Drop(p, Counter::drop_malformed);
+      p.l3_len = static_cast<uint16_t>(off + 8);
+      p.l4_proto = l3[off];
+      return ParseFragment(p);
+    }
     if (next != kHopByHop && next != kRouting && next != kDestOptions) break;
     if (walked == kMaxIpv6ExtensionHeaders) return Drop(p, Counter::drop_ext_headers);
     // Next header (1), length in 8-octet units not counting the first 8 (1).

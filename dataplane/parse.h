@@ -42,6 +42,10 @@ struct ParsedPacket {
   // already in that direction; the quoted IP header starts `quoted_l3` bytes after the outer one.
   bool icmp_error = false;
   uint16_t quoted_l3 = 0;
+  // A TCP/UDP fragment (IPv4 MF or offset, IPv6 fragment header). Later fragments carry no ports, so
+  // every fragment is balanced on addresses and protocol alone (ports 0), and only to frontends
+  // that serve every port of the VIP (port 0): all fragments of a datagram reach the same backend.
+  bool fragment = false;
 };
 
 // Parses the first segment of `m`. Multi-segment mbufs are kDrop/drop_unsupported.

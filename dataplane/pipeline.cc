@@ -110,7 +110,8 @@ class Burst {
     int backend = -1;
     Counter verdict = Counter::forwarded_flow_hit;
 
-    if (p.icmp_error) return ForwardIcmpError(pk, svc, pos);
+    if (p.icmp_error) return ForwardWithoutEntry(pk, svc, pos, Counter::forwarded_icmp_error);
+    if (p.fragment) return ForwardWithoutEntry(pk, svc, -1, Counter::forwarded_fragment);
     if (pos >= 0) {
       FlowEntry& e = flows.entry(pos);
       const bool stale = flows.Expired(e, now_ms_) || (e.state == FlowState::kClosing && IsSynOnly(p));
@@ -145,8 +146,9 @@ class Burst {
     Encap(pk, svc.backends[backend], svc.forwarding == snapshot::Forwarding::kGue, verdict);
   }
 
-  // An ICMP error goes where its flow goes, and neither creates nor refreshes a flow entry.
-  void ForwardIcmpError(const Pending& pk, const ServiceRoute& svc, int32_t pos) {
+  // ICMP errors go where their flow goes (its entry at `pos`, else Maglev) and fragments by Maglev on
+  // their address hash; neither creates nor refreshes a flow entry.
+  void ForwardWithoutEntry(const Pending& pk, const ServiceRoute& svc, int32_t pos, Counter verdict) {
     const uint8_t* l3 = rte_pktmbuf_mtod_offset(pk.m, const uint8_t*, pk.parsed->l2_len);
     int backend = -1;
     if (pos >= 0) {
@@ -157,7 +159,7 @@ class Burst {
     }
     if (backend < 0) backend = SelectBackend(l3, *pk.parsed, t_, svc, pk.hash);
     if (backend < 0) return Drop(pk.m, Counter::drop_no_backend);
-    Encap(pk, svc.backends[backend], svc.forwarding == snapshot::Forwarding::kGue, Counter::forwarded_icmp_error);
+    Encap(pk, svc.backends[backend], svc.forwarding == snapshot::Forwarding::kGue, verdict);
   }
 
   void Remember(FlowEntry& e, const ServiceRoute& svc, int backend, bool tcp, uint8_t flags) {

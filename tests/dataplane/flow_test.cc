@@ -126,6 +126,30 @@ TEST(FlowTest, IcmpErrorsFollowTheFlowEntry) {
   EXPECT_EQ(h.ctx().flows->size(), flows_before);
 }
 
+TEST(FlowTest, EveryFragmentOfADatagramReachesTheSameBackend) {
+  auto snap = BaseSnapshot();
+  snap.services.push_back(MakeService(11, {Frontend{Addr("10.0.0.60"), 0, Protocol::kUdp}}, Backends({1, 2, 3})));
+  auto t = Tables::Compile(snap, SettingsFor(snap));
+  ASSERT_TRUE(t.ok());
+  const Ip4 vip = V4("10.0.0.60");
+  std::vector<Bytes> firsts, lasts;
+  for (uint32_t i = 0; i < 150; ++i) {
+    const Ip4 client = {10, 9, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)};
+    Bytes first = Ipv4(client, vip, 17, Udp4(client, vip, static_cast<uint16_t>(1000 + i), 53, Bytes(8, 1)), {.df = false});
+    first[6] = 0x20;  // more fragments, offset 0: carries the UDP header
+    Bytes last = Ipv4(client, vip, 17, Bytes(16, 2), {.df = false});
+    last[6] = 0x00;
+    last[7] = 2;      // offset 16 bytes, no header
+    firsts.push_back(Ether(kPortMac, kClientMac, 0x0800, first));
+    lasts.push_back(Ether(kPortMac, kClientMac, 0x0800, last));
+  }
+  PipelineHarness h;
+  const std::vector<int> a = Backends(h, firsts, t->get());
+  EXPECT_EQ(Backends(h, lasts, t->get()), a);
+  EXPECT_EQ(std::set<int>(a.begin(), a.end()), (std::set<int>{1, 2, 3}));
+  EXPECT_EQ(h.count(Counter::forwarded_fragment), 300u);
+}
+
 TEST(FlowTest, FullTableForwardsByMaglevAloneAndCounts) {
   PipelineHarness h(/*flow_capacity=*/64);
   auto t = TablesWith(Backends({1, 2, 3}));

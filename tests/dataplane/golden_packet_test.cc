@@ -363,9 +363,47 @@ TEST_F(GoldenPacketTest, OtherFramesCountedUnsupported) {
                  Ether(kPortMac, kClientMac, 0x0800, Ipv4(kClient, kVip4, 47, Bytes(8, 0))),  // GRE
                  Ether(kPortMac, kClientMac, 0x8100, Concat({0, 1, 0x81, 0}, Bytes(46, 0)))},  // two tags
                 Counter::drop_unsupported);
-  Bytes fragment = ClientTcp4(1, kSyn, {.df = false, .id = 5});
-  fragment[14 + 6] = 0x20;  // more fragments
-  ExpectDropped({fragment}, Counter::drop_fragment);
+  Bytes gre_fragment = Ether(kPortMac, kClientMac, 0x0800, Ipv4(kClient, kVip4, 47, Bytes(8, 0), {.df = false}));
+  gre_fragment[14 + 6] = 0x20;  // more fragments
+  ExpectDropped({gre_fragment}, Counter::drop_fragment);
+}
+
+// Fragments are balanced on addresses alone, to frontends serving every port: the first fragment
+// (with the UDP header) and a later one (without) are encapsulated as they are, to the same backend.
+TEST_F(GoldenPacketTest, FragmentsOfAPortZeroServiceForwardStatelessly) {
+  const Bytes datagram = Udp4(kClient, kVip4, 5353, 9999, Bytes(24, 7));  // 32 bytes
+  auto fragment = [&](uint16_t offset_words, bool more, const Bytes& piece) {
+    Bytes ip = Ipv4(kClient, kVip4, 17, piece, {.df = false, .id = 99});
+    const uint16_t field = static_cast<uint16_t>((more ? 0x2000 : 0) | offset_words);
+    ip[6] = static_cast<uint8_t>(field >> 8);
+    ip[7] = static_cast<uint8_t>(field);
+    ip[10] = ip[11] = 0;
+    const uint16_t c = Fold(SumWords(ip.data(), 20));
+    ip[10] = static_cast<uint8_t>(c >> 8);
+    ip[11] = static_cast<uint8_t>(c);
+    return ip;
+  };
+  const Bytes first = fragment(0, true, Bytes(datagram.begin(), datagram.begin() + 16));
+  const Bytes second = fragment(2, false, Bytes(datagram.begin() + 16, datagram.end()));
+  const auto out = Run({Ether(kPortMac, kClientMac, 0x0800, first), Ether(kPortMac, kClientMac, 0x0800, second)});
+  ASSERT_EQ(out.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    Bytes inner = i == 0 ? first : second;
+    inner[8] = 63;  // TTL decremented, checksum adjusted
+    const uint16_t c = static_cast<uint16_t>(((inner[10] << 8) | inner[11]) + 0x100);
+    inner[10] = static_cast<uint8_t>(c >> 8);
+    inner[11] = static_cast<uint8_t>(c);
+    EXPECT_TRUE(ChecksumOk(inner.data(), 20));
+    const uint16_t sport = static_cast<uint16_t>((out[i][34] << 8) | out[i][35]);
+    EXPECT_EQ(Hex(out[i]), Hex(Ether(MacOf(BackendMac(2)), kPortMac, 0x0800,
+                                     Ipv4(kGw4, V4("10.1.0.2"), 17, Udp(sport, 6080, inner, 0, true), {.df = false}))));
+  }
+  EXPECT_EQ(h_.count(Counter::forwarded_fragment), 2u);
+  EXPECT_EQ(h_.ctx().flows->size(), 0u);
+  // The TCP service answers on port 80 only: its fragments have no port-0 frontend.
+  Bytes tcp_fragment = ClientTcp4(1, kSyn, {.df = false});
+  tcp_fragment[14 + 6] = 0x20;
+  ExpectDropped({tcp_fragment}, Counter::drop_no_vip);
 }
 
 TEST_F(GoldenPacketTest, NothingPublishedDropsEverything) {
