@@ -9,12 +9,14 @@
 // it is the only one). Until the gRPC control plane drives it, the tables come from
 // --snapshot-file (see snapshot_file.h; a test stand-in with round-robin tables, not Maglev).
 // SIGINT/SIGTERM: workers finish their burst, ports stop, the counters are printed, exit 0.
-// Telemetry: /causeway/counters and /causeway/snapshot (telemetry.h).
+// Telemetry: /causeway/counters and /causeway/snapshot (telemetry.h). rte_pdump is enabled, so
+// dpdk-dumpcap can capture from a running causewayd started with shared config.
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_pdump.h>
 
 #include <atomic>
 #include <csignal>
@@ -180,6 +182,9 @@ int Main(int argc, char** argv) {
     std::printf("causewayd: port %u up, MAC %s, %u queue(s)\n", port_id, text, nworkers);
     for (uint32_t w = 0; w < nworkers; ++w) workers[w]->ports.push_back({port_id, static_cast<uint16_t>(w), mac});
   }
+  // dpdk-dumpcap (a secondary process) can capture from the ports; it needs the primary's shared
+  // config, so not with --in-memory or --no-shconf.
+  const bool pdump = rte_pdump_init() == 0;
   std::vector<const WorkerCounters*> counters;
   for (const auto& w : workers) counters.push_back(&w->ctx.counters);
   RegisterTelemetry(std::move(counters), store->get());
@@ -199,6 +204,7 @@ int Main(int argc, char** argv) {
     LaunchWorker(workers[0].get());
   }
 
+  if (pdump) rte_pdump_uninit();
   for (uint16_t p : started) StopPort(p);
   WorkerCounters total;
   for (const auto& w : workers) {

@@ -27,12 +27,14 @@ void DecrementInnerTtl(uint8_t* inner, bool ipv6) {
     return;
   }
   auto* ip = reinterpret_cast<rte_ipv4_hdr*>(inner);
-  // TTL and protocol share one 16-bit word of the header.
+  // TTL and protocol share one 16-bit word of the header; TTL is its first byte, the low byte of
+  // the little-endian load. TTL > 1 here, so the decrement never borrows. One load and one store of
+  // the same width (a byte store followed by a wider load would stall on store forwarding).
+  static_assert(RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN);
   uint16_t word;
   std::memcpy(&word, &ip->time_to_live, 2);
-  ip->time_to_live--;
-  uint16_t updated;
-  std::memcpy(&updated, &ip->time_to_live, 2);
+  const auto updated = static_cast<uint16_t>(word - 1);
+  std::memcpy(&ip->time_to_live, &updated, 2);
   ip->hdr_checksum = UpdatedChecksum(ip->hdr_checksum, word, updated);
 }
 

@@ -42,17 +42,31 @@ inline void MakeVipKey(const uint8_t* l3, const ParsedPacket& p, VipKey& k) {
   k.protocol = p.l4_proto;
 }
 
-// Remembers the last answer within a burst: most frames of a burst go to the same VIP and port,
-// and a 32-byte compare is cheaper than hashing the key again.
+// Remembers the last answer within a burst: most frames of a burst go to the same VIP and port.
+// The comparison runs on values loaded into registers: comparing a key just written to memory with
+// narrower stores would stall on store forwarding.
 class VipLookup {
  public:
   explicit VipLookup(const Tables& t) : t_(t) {}
   const ServiceRoute* Find(const uint8_t* l3, const ParsedPacket& p) {
+    const uint8_t* vip = AddressesOf(l3, p).vip;
+    uint64_t hi = 0, lo = 0;
+    if (p.ipv6) {
+      std::memcpy(&hi, vip, 8);
+      std::memcpy(&lo, vip + 8, 8);
+    } else {
+      uint32_t v4;
+      std::memcpy(&v4, vip, 4);
+      hi = v4;
+    }
+    const uint64_t rest = uint64_t{p.dst_port} | (uint64_t{p.l4_proto} << 16) | (uint64_t{p.ipv6} << 24);
+    if (valid_ && hi == hi_ && lo == lo_ && rest == rest_) return last_service_;
+    hi_ = hi;
+    lo_ = lo;
+    rest_ = rest;
+    valid_ = true;
     VipKey k;
     MakeVipKey(l3, p, k);
-    if (valid_ && std::memcmp(&k, &last_, sizeof k) == 0) return last_service_;
-    last_ = k;
-    valid_ = true;
     last_service_ = t_.FindService(k);
     return last_service_;
   }
@@ -60,7 +74,7 @@ class VipLookup {
  private:
   const Tables& t_;
   bool valid_ = false;
-  VipKey last_;
+  uint64_t hi_ = 0, lo_ = 0, rest_ = 0;
   const ServiceRoute* last_service_ = nullptr;
 };
 
@@ -71,10 +85,12 @@ inline void MakeFlowKey(const uint8_t* l3, const ParsedPacket& p, FlowKey& key) 
     std::memcpy(key.words.data(), a.client, 16);
     std::memcpy(key.words.data() + 2, a.vip, 16);
   } else {
+    // Composed in a register: one 8-byte store, which the hash's 8-byte load can forward from.
+    uint32_t client, vip;
+    std::memcpy(&client, a.client, 4);
+    std::memcpy(&vip, a.vip, 4);
+    key.words[0] = uint64_t{client} | (uint64_t{vip} << 32);
     key.words[1] = key.words[2] = key.words[3] = 0;
-    auto* w0 = reinterpret_cast<uint8_t*>(key.words.data());
-    std::memcpy(w0, a.client, 4);
-    std::memcpy(w0 + 4, a.vip, 4);
   }
   key.words[4] = uint64_t{p.src_port} | (uint64_t{p.dst_port} << 16) | (uint64_t{p.l4_proto} << 32) |
                  (uint64_t{p.ipv6 ? 6u : 4u} << 56);

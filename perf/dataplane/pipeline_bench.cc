@@ -136,10 +136,10 @@ struct Fixture {
     auto* frame = rte_pktmbuf_mtod(m, uint8_t*);
     std::memcpy(frame, header.data(), 14);
     auto* ip = reinterpret_cast<rte_ipv4_hdr*>(frame + 14);
-    uint16_t word, updated;
+    uint16_t word;
     std::memcpy(&word, &ip->time_to_live, 2);
-    ip->time_to_live++;
-    std::memcpy(&updated, &ip->time_to_live, 2);
+    const auto updated = static_cast<uint16_t>(word + 1);  // TTL is the low byte (little-endian)
+    std::memcpy(&ip->time_to_live, &updated, 2);
     ip->hdr_checksum = UpdatedChecksum(ip->hdr_checksum, word, updated);
   }
 
