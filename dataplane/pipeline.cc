@@ -31,7 +31,7 @@ bool IsSynOnly(const ParsedPacket& p) {
 class Burst {
  public:
   Burst(WorkerContext& ctx, const Tables& t, uint32_t now_ms, rte_mbuf** out)
-      : ctx_(ctx), t_(t), now_ms_(now_ms), out_(out), vips_(t) {}
+      : ctx_(ctx), t_(t), now_ms_(now_ms), out_(out), vips_(t), stats_(t.stats(ctx.worker_id)) {}
 
   void Run(rte_mbuf** pkts, uint16_t n) {
     ParsedPacket parsed[kBurstSize];
@@ -175,6 +175,12 @@ class Burst {
     if (!b.has_mac) return Drop(pk.m, Counter::drop_no_neighbor);
     switch (Encapsulate(pk.m, p, b, gue, t_, ctx_.port_mac, pk.hash)) {
       case EncapResult::kOk:
+        if (stats_ != nullptr) {
+          stats_[pk.service->stat_slot].packets++;
+          stats_[pk.service->stat_slot].bytes += p.ip_len;
+          stats_[b.stat_slot].packets++;
+          stats_[b.stat_slot].bytes += p.ip_len;
+        }
         return Send(pk.m, verdict);
       case EncapResult::kNoSource:
         return Drop(pk.m, Counter::drop_no_tunnel_source);
@@ -196,6 +202,7 @@ class Burst {
   const uint32_t now_ms_;
   rte_mbuf** out_;
   VipLookup vips_;
+  TrafficStats* const stats_;
   uint16_t sent_ = 0;
   BurstCounters counters_;
   uint16_t pending_count_ = 0;

@@ -16,7 +16,7 @@ absl::StatusOr<std::unique_ptr<SnapshotStore>> SnapshotStore::Create(DataplaneSe
     rte_free(rcu);
     return absl::InvalidArgumentError("rte_rcu_qsbr_init");
   }
-  return std::unique_ptr<SnapshotStore>(new SnapshotStore(std::move(settings), rcu));
+  return std::unique_ptr<SnapshotStore>(new SnapshotStore(std::move(settings), rcu, max_workers));
 }
 
 SnapshotStore::~SnapshotStore() {
@@ -36,7 +36,7 @@ void SnapshotStore::Publish(std::shared_ptr<const snapshot::CompiledSnapshot> sn
 
 absl::Status SnapshotStore::PublishOrError(const snapshot::CompiledSnapshot& snapshot) {
   // Compiling (the expensive part) happens before the lock and never near a worker.
-  auto tables = Tables::Compile(snapshot, settings_);
+  auto tables = Tables::Compile(snapshot, settings_, max_workers_);
   if (!tables.ok()) {
     failed_.fetch_add(1, std::memory_order_relaxed);
     return tables.status();
@@ -57,9 +57,21 @@ size_t SnapshotStore::Reclaim() {
 size_t SnapshotStore::ReclaimLocked() {
   // Tokens only grow, so the oldest retirements complete first.
   size_t done = 0;
-  while (done < retired_.size() && rte_rcu_qsbr_check(rcu_, retired_[done].first, false) == 1) ++done;
+  while (done < retired_.size() && rte_rcu_qsbr_check(rcu_, retired_[done].first, false) == 1) {
+    // No worker can still count into these tables: their statistics are final.
+    retired_[done].second->CollectStats(retired_services_, retired_backends_);
+    ++done;
+  }
   retired_.erase(retired_.begin(), retired_.begin() + static_cast<std::ptrdiff_t>(done));
   return retired_.size();
+}
+
+void SnapshotStore::Traffic(TrafficTotals& services, TrafficTotals& backends) {
+  std::lock_guard<std::mutex> lock(publish_mu_);  // the current tables cannot be retired meanwhile
+  services = retired_services_;
+  backends = retired_backends_;
+  // Retired tables not yet reclaimed may still be counting; they are added when reclaimed.
+  if (const Tables* t = current_.load(std::memory_order_acquire); t != nullptr) t->CollectStats(services, backends);
 }
 
 void SnapshotStore::RegisterWorker(uint32_t worker_id) {

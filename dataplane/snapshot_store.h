@@ -44,15 +44,22 @@ class SnapshotStore final : public snapshot::SnapshotSink {
   const Tables* Current() const { return current_.load(std::memory_order_acquire); }
   void Quiescent(uint32_t worker_id) { rte_rcu_qsbr_quiescent(rcu_, worker_id); }
 
+  // Packets and bytes forwarded per service and per backend id, since the store was created: the
+  // retired tables' final counts plus the current tables' live ones.
+  void Traffic(TrafficTotals& services, TrafficTotals& backends);
+
   uint64_t published() const { return published_.load(std::memory_order_relaxed); }
   uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
 
  private:
   size_t ReclaimLocked();
-  SnapshotStore(DataplaneSettings settings, rte_rcu_qsbr* rcu) : settings_(std::move(settings)), rcu_(rcu) {}
+  SnapshotStore(DataplaneSettings settings, rte_rcu_qsbr* rcu, uint32_t max_workers)
+      : settings_(std::move(settings)), rcu_(rcu), max_workers_(max_workers) {}
 
   const DataplaneSettings settings_;
   rte_rcu_qsbr* const rcu_;
+  const uint32_t max_workers_;
+  TrafficTotals retired_services_, retired_backends_;  // counts of reclaimed tables
   std::atomic<const Tables*> current_{nullptr};
   std::mutex publish_mu_;  // serialises publishers and Reclaim (control threads only)
   std::vector<std::pair<uint64_t, std::unique_ptr<const Tables>>> retired_;  // (RCU token, tables)

@@ -6,6 +6,7 @@
 #include <rte_hash_crc.h>
 #include <rte_lpm.h>
 #include <rte_lpm6.h>
+#include <rte_memory.h>
 
 #include <algorithm>
 #include <atomic>
@@ -60,7 +61,8 @@ const std::vector<uint16_t>* ServiceRoute::TableForZone(uint16_t zone) const {
 }
 
 absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::CompiledSnapshot& snap,
-                                                       const DataplaneSettings& settings) {
+                                                       const DataplaneSettings& settings,
+                                                       uint32_t max_workers) {
   std::unique_ptr<Tables> t(new Tables());
   t->generation_ = g_generation.fetch_add(1) + 1;
   t->version_ = snap.version;
@@ -75,15 +77,18 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
 
   // Services, backends resolved to MACs.
   size_t vip_entries = snap.gateway.addresses.size();
+  uint32_t stat_slots = 0;
   for (const auto& svc : snap.services) {
     ServiceRoute r;
     r.id = svc.id;
+    r.stat_slot = stat_slots++;
     r.forwarding = svc.forwarding;
     if (svc.backends.size() > 65535) return absl::InvalidArgumentError("too many backends");
     for (size_t i = 0; i < svc.backends.size(); ++i) {
       const auto& b = svc.backends[i];
       BackendRoute br;
       br.id = b.id;
+      br.stat_slot = stat_slots++;
       br.ipv6 = !b.next_hop.is_v4();
       br.next_hop = WireBytes(b.next_hop);
       for (const auto& [addr, mac] : settings.neighbors) {
@@ -110,6 +115,11 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
     t->services_.push_back(std::move(r));
     vip_entries += 2 * svc.frontends.size();
   }
+
+  constexpr size_t kPerLine = RTE_CACHE_LINE_SIZE / sizeof(TrafficStats);
+  t->max_workers_ = max_workers;
+  t->stats_stride_ = (stat_slots + kPerLine - 1) / kPerLine * kPerLine;
+  t->stats_ = std::make_unique<TrafficStats[]>(t->stats_stride_ * max_workers + kPerLine);
 
   rte_hash_parameters hp{};
   const std::string vip_name = UniqueName("vip");
@@ -172,6 +182,20 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
     if (rc < 0) return absl::ResourceExhaustedError(absl::StrCat("zone prefix ", z.prefix.ToString()));
   }
   return t;
+}
+
+void Tables::CollectStats(TrafficTotals& services, TrafficTotals& backends) const {
+  auto add = [](TrafficStats& to, const TrafficStats& from) {
+    to.packets += __atomic_load_n(&from.packets, __ATOMIC_RELAXED);
+    to.bytes += __atomic_load_n(&from.bytes, __ATOMIC_RELAXED);
+  };
+  for (uint32_t w = 0; w < max_workers_; ++w) {
+    const TrafficStats* block = stats(w);
+    for (const ServiceRoute& s : services_) {
+      add(services[s.id], block[s.stat_slot]);
+      for (const BackendRoute& b : s.backends) add(backends[b.id], block[b.stat_slot]);
+    }
+  }
 }
 
 Tables::~Tables() {

@@ -7,6 +7,7 @@
 #include <rte_ether.h>
 
 #include <array>
+#include <map>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -37,9 +38,17 @@ struct DataplaneSettings {
   uint8_t outer_ttl = 64;
 };
 
+// Packets and bytes (of the client's IP packets) forwarded, per service or backend and worker.
+struct TrafficStats {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+};
+using TrafficTotals = std::map<uint32_t, TrafficStats>;  // by service or backend id
+
 // One backend as the fast path needs it: where to send, already resolved to a MAC.
 struct BackendRoute {
   uint32_t id = 0;
+  uint32_t stat_slot = 0;   // index into a worker's TrafficStats block
   bool ipv6 = false;        // family of next_hop (the outer header)
   bool has_mac = false;
   rte_ether_addr mac{};
@@ -48,6 +57,7 @@ struct BackendRoute {
 
 struct ServiceRoute {
   uint32_t id = 0;
+  uint32_t stat_slot = 0;
   snapshot::Forwarding forwarding = snapshot::Forwarding::kIpip;
   std::vector<BackendRoute> backends;                 // the snapshot's order: slots index it
   std::vector<std::pair<uint32_t, uint16_t>> by_id;   // (backend id, index), sorted by id
@@ -78,8 +88,10 @@ class Tables {
  public:
   // Builds everything or nothing. Errors: a VIP listed twice, a table index out of range, DPDK
   // table creation failing (memory).
+  // `max_workers`: how many workers keep traffic statistics in these tables (worker ids below it).
   static absl::StatusOr<std::unique_ptr<Tables>> Compile(const snapshot::CompiledSnapshot& snap,
-                                                        const DataplaneSettings& settings);
+                                                        const DataplaneSettings& settings,
+                                                        uint32_t max_workers = 1);
   ~Tables();
   Tables(const Tables&) = delete;
   Tables& operator=(const Tables&) = delete;
@@ -108,6 +120,15 @@ class Tables {
 
   const std::vector<ServiceRoute>& services() const { return services_; }
 
+  // Worker `worker`'s statistics block (indexed by stat_slot), or nullptr when the id is out of
+  // range. Only that worker writes it; the tables are otherwise immutable, so the block is held
+  // apart from them.
+  TrafficStats* stats(uint32_t worker) const {
+    return worker < max_workers_ ? &stats_[size_t{worker} * stats_stride_] : nullptr;
+  }
+  // Adds every worker's statistics to the totals, by id (relaxed reads of live counters).
+  void CollectStats(TrafficTotals& services, TrafficTotals& backends) const;
+
  private:
   Tables() = default;
   uint32_t generation_ = 0;
@@ -119,6 +140,9 @@ class Tables {
   bool has_source_v4_ = false, has_source_v6_ = false;
   std::array<uint8_t, 16> source_v4_{}, source_v6_{};
   std::vector<ServiceRoute> services_;
+  uint32_t max_workers_ = 0;
+  size_t stats_stride_ = 0;  // TrafficStats per worker, padded to whole cache lines
+  std::unique_ptr<TrafficStats[]> stats_;
   rte_hash* vips_ = nullptr;   // VipKey → service index, or kLocalAddressMark
   rte_lpm* zones_v4_ = nullptr;
   rte_lpm6* zones_v6_ = nullptr;

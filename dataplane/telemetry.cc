@@ -9,7 +9,7 @@ namespace {
 
 struct Registered {
   std::vector<const WorkerCounters*> workers;
-  const SnapshotStore* store = nullptr;
+  SnapshotStore* store = nullptr;
 };
 Registered* g_registered = nullptr;
 
@@ -33,12 +33,36 @@ int Snapshot(const char*, const char*, rte_tel_data* d) {
   return 0;
 }
 
+void AddTotals(rte_tel_data* d, const TrafficTotals& totals) {
+  rte_tel_data_start_dict(d);
+  for (const auto& [id, t] : totals) {
+    rte_tel_data_add_dict_u64(d, (std::to_string(id) + "_packets").c_str(), t.packets);
+    rte_tel_data_add_dict_u64(d, (std::to_string(id) + "_bytes").c_str(), t.bytes);
+  }
+}
+
+int Services(const char*, const char*, rte_tel_data* d) {
+  TrafficTotals services, backends;
+  g_registered->store->Traffic(services, backends);
+  AddTotals(d, services);
+  return 0;
+}
+
+int Backends(const char*, const char*, rte_tel_data* d) {
+  TrafficTotals services, backends;
+  g_registered->store->Traffic(services, backends);
+  AddTotals(d, backends);
+  return 0;
+}
+
 }  // namespace
 
-void RegisterTelemetry(std::vector<const WorkerCounters*> workers, const SnapshotStore* store) {
+void RegisterTelemetry(std::vector<const WorkerCounters*> workers, SnapshotStore* store) {
   g_registered = new Registered{std::move(workers), store};  // lives as long as the process
   rte_telemetry_register_cmd("/causeway/counters", Counters, "Dataplane counters summed over workers");
   rte_telemetry_register_cmd("/causeway/snapshot", Snapshot, "Published snapshot: version, published, refused");
+  rte_telemetry_register_cmd("/causeway/services", Services, "Packets and bytes forwarded per service id");
+  rte_telemetry_register_cmd("/causeway/backends", Backends, "Packets and bytes forwarded per backend id");
 }
 
 }  // namespace causeway::dataplane

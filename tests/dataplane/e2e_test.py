@@ -198,6 +198,10 @@ def main():
         print("telemetry:", {k: v for k, v in tel.items() if v})
         assert tel["forwarded_new_flow"] >= 40 + 1 + 20 and tel["rx"] > 0
         assert telemetry(TAG, "/causeway/snapshot")["version"] == 1
+        per_backend = telemetry(TAG, "/causeway/backends")
+        print("per backend:", per_backend)
+        assert per_backend["1_packets"] > 0 and per_backend["2_packets"] > 0
+        assert telemetry(TAG, "/causeway/services")["1_packets"] == per_backend["1_packets"] + per_backend["2_packets"]
 
         rc, out = topo.stop_lb()
         print(out)

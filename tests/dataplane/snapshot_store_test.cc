@@ -67,6 +67,37 @@ TEST(SnapshotStoreTest, OldTablesWaitForEveryWorkersQuiescentState) {
   EXPECT_EQ(s.published(), 3u);
 }
 
+// Per-service and per-backend packets and bytes survive table swaps (kept by id).
+TEST(SnapshotStoreTest, TrafficCountsPerServiceAndBackendAcrossSwaps) {
+  auto store = SnapshotStore::Create(AllNeighbors(), 1);
+  ASSERT_TRUE(store.ok());
+  SnapshotStore& s = **store;
+  s.RegisterWorker(0);
+  s.Publish(SnapshotWith({1, 2, 3}, 1));
+  PipelineHarness h;
+  std::vector<Bytes> frames;
+  for (uint32_t i = 0; i < 90; ++i) frames.push_back(Flow(i, kSyn));
+  const size_t ip_bytes = frames[0].size() - 14;
+  EXPECT_EQ(h.Run(frames, s.Current()).size(), 90u);
+  s.Publish(SnapshotWith({1, 2, 3}, 2));
+  s.Quiescent(0);
+  EXPECT_EQ(s.Reclaim(), 0u);
+  EXPECT_EQ(h.Run(frames, s.Current()).size(), 90u);  // established: the same backends
+
+  TrafficTotals services, backends;
+  s.Traffic(services, backends);
+  EXPECT_EQ(services[10].packets, 180u);
+  EXPECT_EQ(services[10].bytes, 180u * ip_bytes);
+  uint64_t sum = 0;
+  for (uint32_t id : {1u, 2u, 3u}) {
+    EXPECT_GT(backends[id].packets, 0u);
+    EXPECT_EQ(backends[id].packets % 2, 0u) << "each flow twice, to the same backend";
+    sum += backends[id].packets;
+  }
+  EXPECT_EQ(sum, 180u);
+  s.UnregisterWorker(0);
+}
+
 TEST(SnapshotStoreTest, BadSnapshotIsRefusedAndTheOldOneStays) {
   auto store = SnapshotStore::Create(AllNeighbors(), 1);
   ASSERT_TRUE(store.ok());
