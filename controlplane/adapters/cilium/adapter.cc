@@ -1,0 +1,224 @@
+#include "controlplane/adapters/cilium/adapter.h"
+
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "controlplane/adapters/common/log.h"
+
+namespace causeway::cilium {
+namespace {
+
+using adapters::Log;
+
+constexpr double kCallTimeout = 10;
+
+void Sleep(double seconds) {
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+}
+
+// The value if it is well-formed and agrees with its key, else why not.
+absl::StatusOr<CiliumService> ParseEntry(const std::string& key, const std::string& value) {
+  absl::StatusOr<ServiceKey> k = ParseKey(key);
+  if (!k.ok()) return k.status();
+  absl::StatusOr<CiliumService> svc = ParseValue(value);
+  if (!svc.ok()) return svc.status();
+  if (svc->cluster != k->cluster || svc->namespace_ != k->namespace_ || svc->name != k->name) {
+    return absl::InvalidArgumentError(absl::StrCat("the value names ", svc->cluster, "/", svc->namespace_, "/",
+                                                   svc->name, ", not its key"));
+  }
+  return svc;
+}
+
+std::shared_ptr<grpc::Channel> CausewayChannel(const std::string& target) {
+  grpc::ChannelArguments args;
+  // causewayd restarting should be noticed within seconds, not gRPC's default two minutes.
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace
+
+Adapter::Adapter(AdapterOptions options)
+    : options_(std::move(options)),
+      etcd_(etcd::Connect(options_.etcd_endpoint)),
+      feed_(CausewayChannel(options_.causeway_target), options_.source) {}
+
+bool Adapter::Wanted(const std::string& key) const {
+  if (options_.clusters.empty()) return true;
+  absl::StatusOr<ServiceKey> k = ParseKey(key);
+  return !k.ok() || options_.clusters.contains(k->cluster);  // a bad key is logged when parsed
+}
+
+View Adapter::ParseAll(const std::vector<etcd::KeyValue>& kvs, bool log) const {
+  View view;
+  for (const etcd::KeyValue& kv : kvs) {
+    if (!Wanted(kv.key)) continue;
+    absl::StatusOr<CiliumService> svc = ParseEntry(kv.key, kv.value);
+    if (svc.ok()) {
+      view[kv.key] = *std::move(svc);
+    } else if (log) {
+      Log(absl::StrCat("skipped malformed value of ", kv.key, " (revision ", kv.mod_revision,
+                       "): ", svc.status().message()));
+    }
+  }
+  return view;
+}
+
+void Adapter::Put(const std::string& key, const std::string& value) {
+  absl::StatusOr<CiliumService> svc = ParseEntry(key, value);
+  if (!svc.ok()) {
+    Log(absl::StrCat("skipped malformed value of ", key, ": ", svc.status().message(),
+                     view_.contains(key) ? " (keeping its last good value)" : ""));
+    return;
+  }
+  view_[key] = *std::move(svc);
+}
+
+absl::Status Adapter::ConnectFeed() {
+  absl::StatusOr<std::string> resume = feed_.Connect(kCallTimeout);
+  if (!resume.ok()) return resume.status();
+  absl::StatusOr<std::set<std::string>> clusters = feed_.ClusterNames(kCallTimeout);
+  if (!clusters.ok()) return clusters.status();
+  known_clusters_ = *std::move(clusters);
+  // What causewayd holds from this source: the mapping of etcd as it was at the revision it last
+  // accepted.
+  int64_t revision = 0;
+  pushed_ = {};
+  refused_.clear();
+  if (!resume->empty() && !absl::SimpleAtoi(*resume, &revision)) {
+    Log(absl::StrCat("causewayd's last version from ", options_.source, " is \"", *resume,
+                     "\", not an etcd revision: upserting everything"));
+  } else if (revision > 0) {
+    absl::StatusOr<etcd::RangeResult> then = etcd_.RangePrefix(kServicesPrefix, revision, kCallTimeout);
+    if (then.ok()) {
+      pushed_ = adapters::OwnedState::From(MapView(ParseAll(then->kvs, false), options_.local_cluster).state);
+    } else if (then.status().code() == absl::StatusCode::kOutOfRange) {
+      Log(absl::StrCat("etcd revision ", revision, " was compacted: upserting everything; services deleted ",
+                       "since then stay in causewayd"));
+    } else {
+      return then.status();
+    }
+  }
+  announce_up_to_date_ = true;
+  Log(absl::StrCat("connected to causewayd: resuming from etcd revision ", revision, " (",
+                   pushed_.services.size(), " services, ", known_clusters_.size(), " clusters known)"));
+  return absl::OkStatus();
+}
+
+absl::Status Adapter::LoadView() {
+  absl::StatusOr<etcd::RangeResult> now = etcd_.RangePrefix(kServicesPrefix, 0, kCallTimeout);
+  if (!now.ok()) return now.status();
+  view_ = ParseAll(now->kvs, true);
+  view_revision_ = now->revision;
+  Log(absl::StrCat("read ", view_.size(), " services from etcd at revision ", view_revision_));
+  return absl::OkStatus();
+}
+
+absl::Status Adapter::Sync() {
+  Mapped mapped = MapView(view_, options_.local_cluster);
+  if (std::string notes = absl::StrJoin(mapped.notes, "\n"); notes != last_notes_) {
+    for (const std::string& n : mapped.notes) Log(n);
+    last_notes_ = std::move(notes);
+  }
+  const adapters::OwnedState desired = adapters::OwnedState::From(mapped.state);
+  // Clusters causewayd already has stay as they are (an operator may have set their region or
+  // gateway address).
+  for (const auto& [name, c] : desired.clusters) {
+    if (known_clusters_.contains(name) && !pushed_.clusters.contains(name)) pushed_.clusters[name] = c;
+  }
+  std::vector<adapters::DeltaPart> parts = adapters::Diff(pushed_, desired);
+  std::erase_if(parts, [&](const adapters::DeltaPart& p) {
+    auto it = refused_.find(p.service_key);
+    return it != refused_.end() && it->second == p.delta.SerializeAsString();
+  });
+  if (parts.empty()) {
+    if (announce_up_to_date_) Log(absl::StrCat("causewayd is up to date at etcd revision ", view_revision_));
+    announce_up_to_date_ = false;
+    return absl::OkStatus();
+  }
+  announce_up_to_date_ = false;
+  const std::string version = absl::StrCat(view_revision_);
+  absl::StatusOr<adapters::StreamFeed::Answer> whole = feed_.Send(adapters::Merge(parts), version);
+  if (!whole.ok()) return whole.status();
+  if (whole->accepted) {
+    for (const adapters::DeltaPart& p : parts) {
+      p.service_key.empty() ? pushed_.TakeClusters(desired) : pushed_.TakeService(p.service_key, desired);
+      refused_.erase(p.service_key);
+    }
+    Log(absl::StrCat("pushed etcd revision ", version, ": ", parts.size(), " changes, causewayd version ",
+                     whole->version));
+    return absl::OkStatus();
+  }
+  // One part at a time, clusters first, so that the good ones get through.
+  size_t accepted = 0;
+  for (const adapters::DeltaPart& p : parts) {
+    absl::StatusOr<adapters::StreamFeed::Answer> a = feed_.Send(p.delta, version);
+    if (!a.ok()) return a.status();
+    if (a->accepted) {
+      p.service_key.empty() ? pushed_.TakeClusters(desired) : pushed_.TakeService(p.service_key, desired);
+      refused_.erase(p.service_key);
+      ++accepted;
+      continue;
+    }
+    refused_[p.service_key] = p.delta.SerializeAsString();
+    Log(absl::StrCat("causewayd refused ", p.service_key.empty() ? "the clusters" : p.service_key, ": ",
+                     absl::StrJoin(a->problems, "; ")));
+  }
+  Log(absl::StrCat("pushed etcd revision ", version, ": ", accepted, " of ", parts.size(),
+                   " changes accepted"));
+  return absl::OkStatus();
+}
+
+void Adapter::Run() {
+  std::unique_ptr<etcd::WatchStream> watch;
+  for (;;) {
+    if (!feed_connected_) {
+      if (absl::Status s = ConnectFeed(); !s.ok()) {
+        Log(absl::StrCat("causewayd: ", s.message(), "; retrying"));
+        Sleep(options_.retry_seconds);
+        continue;
+      }
+      feed_connected_ = true;
+    }
+    if (!view_loaded_) {
+      watch.reset();
+      if (absl::Status s = LoadView(); !s.ok()) {
+        Log(absl::StrCat(s.message(), "; retrying"));
+        Sleep(options_.retry_seconds);
+        continue;
+      }
+      view_loaded_ = true;
+    }
+    if (absl::Status s = Sync(); !s.ok()) {
+      Log(absl::StrCat("causewayd: ", s.message(), "; reconnecting"));
+      feed_connected_ = false;
+      continue;
+    }
+    if (watch == nullptr) watch = etcd_.WatchPrefix(kServicesPrefix, view_revision_ + 1);
+    absl::StatusOr<std::vector<etcd::Event>> events = watch->Next();
+    if (!events.ok()) {
+      watch.reset();
+      Log(absl::StrCat(events.status().message(), "; ",
+                       events.status().code() == absl::StatusCode::kOutOfRange ? "reading everything again"
+                                                                               : "watching again"));
+      if (events.status().code() == absl::StatusCode::kOutOfRange) view_loaded_ = false;
+      Sleep(options_.retry_seconds);
+      continue;
+    }
+    for (const etcd::Event& e : *events) {
+      view_revision_ = std::max(view_revision_, e.kv.mod_revision);
+      if (!Wanted(e.kv.key)) continue;
+      if (e.deleted) {
+        view_.erase(e.kv.key);
+      } else {
+        Put(e.kv.key, e.kv.value);
+      }
+    }
+  }
+}
+
+}  // namespace causeway::cilium
