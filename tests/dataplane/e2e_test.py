@@ -14,7 +14,9 @@ directly (DSR). Asserts: UDP and TCP through both backends of every service, a f
 backend, every captured IPIP packet is well formed, the /causeway/ telemetry
 commands answer, causewayd stops cleanly on SIGTERM with exit code 0. Needs root (namespaces); exits 77 (skipped) otherwise.
 
-usage: e2e_test.py CAUSEWAYD DSR_BACKEND_PY
+usage: e2e_test.py CAUSEWAYD DSR_BACKEND_PY [WORKERS]
+WORKERS > 1 runs causewayd with that many worker lcores (plus the main one) and as many af_packet
+queue pairs (the kernel's fanout hash spreads flows over them).
 """
 import ctypes
 import json
@@ -76,7 +78,7 @@ class Topology:
             sh("ip", "addr", "add", addr + "/24", "dev", "e0", ns=NS[b])
             sh("ip", "-6", "addr", "add", BACKENDS6[b] + "/64", "dev", "e0", "nodad", ns=NS[b])
 
-    def start(self, causewayd, helper):
+    def start(self, causewayd, helper, workers=1):
         for b, addr in BACKENDS.items():
             p = subprocess.Popen(["ip", "netns", "exec", NS[b], sys.executable, helper, "--iface", "e0", "--addr", addr,
                                   "--gateway", GW, "--vip", VIP, "--vip", VIP_GUE, "--addr6", BACKENDS6[b],
@@ -97,9 +99,10 @@ class Topology:
         neighbors += ["--neighbor=%s,%s" % (addr, mac_of(NS[b], "e0")) for b, addr in BACKENDS6.items()]
         self.prefix = TAG
         self.lb = subprocess.Popen(
-            ["ip", "netns", "exec", NS["lb"], causewayd, "-l", "0", "--no-pci", "--no-huge", "-m", "256",
-             "--no-shconf", "--file-prefix", self.prefix, "--log-level=error",
-             "--vdev=net_af_packet0,iface=l0,framecnt=4096", "--", "--snapshot-file=" + snap,
+            ["ip", "netns", "exec", NS["lb"], causewayd, "-l" if workers == 1 else "--lcores",
+             "0" if workers == 1 else ",".join("%d@%d" % (i, i % os.cpu_count()) for i in range(workers + 1)),
+             "--no-pci", "--no-huge", "-m", "256", "--no-shconf", "--file-prefix", self.prefix, "--log-level=error",
+             "--vdev=net_af_packet0,iface=l0,framecnt=4096,qpairs=%d" % workers, "--", "--snapshot-file=" + snap,
              "--idle-sleep-us=200", "--flow-table-size=65536"] + neighbors,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.procs.append(self.lb)
@@ -196,11 +199,12 @@ def main():
             print("SKIP: %s missing" % tool)
             return SKIP
     causewayd, helper = sys.argv[1], sys.argv[2]
+    workers = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     topo = Topology()
     ok = False
     try:
         topo.build()
-        topo.start(causewayd, helper)
+        topo.start(causewayd, helper, workers)
         root = os.open("/proc/self/ns/net", os.O_RDONLY)
         in_ns(NS["cli"])
         results = {}
