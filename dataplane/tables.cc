@@ -111,6 +111,12 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
       }
       r.tables.push_back(table.slots);
     }
+    for (uint16_t t_index : svc.zone_table) {
+      if (t_index >= svc.tables.size()) {
+        return absl::InvalidArgumentError(absl::StrCat("service ", svc.name, ": zone table names table ", t_index,
+                                                       " of ", svc.tables.size()));
+      }
+    }
     r.zone_table = svc.zone_table;
     t->services_.push_back(std::move(r));
     vip_entries += 2 * svc.frontends.size();

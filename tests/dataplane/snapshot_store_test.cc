@@ -106,8 +106,14 @@ TEST(SnapshotStoreTest, BadSnapshotIsRefusedAndTheOldOneStays) {
   auto bad = SnapshotWith({1}, 2);
   bad->services[0].tables[0].slots[0] = 7;  // no backend 7
   EXPECT_FALSE(s.PublishOrError(*bad).ok());
+  auto bad_zone = SnapshotWith({1}, 3);
+  bad_zone->services[0].zone_table = {0, 1};  // there is one table
+  EXPECT_FALSE(s.PublishOrError(*bad_zone).ok());
+  auto twice = SnapshotWith({1}, 4);
+  twice->services.push_back(twice->services[0]);  // the same frontend in two services
+  EXPECT_FALSE(s.PublishOrError(*twice).ok());
   EXPECT_EQ(s.Current()->version(), 1u);
-  EXPECT_EQ(s.failed(), 1u);
+  EXPECT_EQ(s.failed(), 3u);
 }
 
 // A worker thread forwards established flows in a loop while the main thread publishes 40 snapshots
