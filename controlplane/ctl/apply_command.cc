@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "absl/strings/str_cat.h"
+#include "controlplane/adapters/mcs/manifests.h"
 #include "controlplane/config/config_file.h"
 #include "controlplane/ctl/exit_codes.h"
 #include "controlplane/ctl/output.h"
@@ -25,14 +26,25 @@ std::string Summary(const v1::State& state) {
                       state.has_gateway() ? ", gateway settings" : "");
 }
 
+// The state the manifests describe; what has no causeway counterpart is noted on `err`.
+absl::StatusOr<v1::State> ConvertManifests(const std::string& text, const std::string& file, std::ostream& err) {
+  absl::StatusOr<mcs::Conversion> c = mcs::ConvertManifests(text, file);
+  if (!c.ok()) return c.status();
+  for (const std::string& note : c->notes) err << "causewayctl apply: note: " << note << "\n";
+  return std::move(c->state);
+}
+
 int RunApply(const ApplyOptions& o, const ClientOptions& client_options, std::ostream& out,
              std::ostream& err) {
   // The file is checked before anything is sent: a bad file is the caller's mistake (exit 2), whatever
   // the server's state.
   const std::string file = o.file == "-" ? "<stdin>" : o.file;
   absl::StatusOr<std::string> text = config::ReadFileOrStdin(o.file);
-  absl::StatusOr<v1::State> state =
-      text.ok() ? config::ParseStateYaml(*text, file) : absl::StatusOr<v1::State>(text.status());
+  // Kubernetes MCS manifests (ServiceImport, EndpointSlice, ...) are converted by adapters/mcs.
+  const bool manifests = text.ok() && mcs::HasKubernetesObjects(*text);
+  absl::StatusOr<v1::State> state = !text.ok()  ? absl::StatusOr<v1::State>(text.status())
+                                    : manifests ? ConvertManifests(*text, file, err)
+                                                : config::ParseStateYaml(*text, file);
   if (!state.ok()) {
     err << "causewayctl apply: " << state.status().message() << "\n";
     return kExitUsage;
@@ -46,7 +58,8 @@ int RunApply(const ApplyOptions& o, const ClientOptions& client_options, std::os
     const grpc::Status status = client.stub().Push(client.UnaryContext().get(), request, &response);
     if (!status.ok()) {
       return client.ReportFailure(status, "the change", err, [&](absl::string_view problem) {
-        return ProblemLocation(problem, *state, lines, file);
+        // Converted manifests are not in the file's order: no line to point at.
+        return manifests ? std::string() : ProblemLocation(problem, *state, lines, file);
       });
     }
     if (o.format != Format::kTable) {
@@ -81,7 +94,7 @@ v1::PushRequest BuildApplyRequest(const v1::State& state, bool replace,
 Command AddApplyCommand(CLI::App& app, const ClientOptions& client) {
   auto o = std::make_shared<ApplyOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "apply", "push a config file (YAML of causeway.v1.State): upsert what it lists");
+      "apply", "push a config file (YAML of causeway.v1.State, or Kubernetes MCS manifests): upsert what it lists");
   cmd->add_option("-f,--filename", o->file, "the file, or - for standard input")->required();
   cmd->add_flag("--replace", o->replace,
                 "the file is the whole state: what it does not list is deleted (a snapshot push)");
