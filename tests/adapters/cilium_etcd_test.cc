@@ -240,6 +240,44 @@ TEST_F(CiliumEtcdTest, SkipsMalformedValuesAndKeepsRunning) {
   EXPECT_TRUE(absl::StrContains(log, "not its key")) << log;
 }
 
+TEST_F(CiliumEtcdTest, AServiceCausewaydRefusesDoesNotHoldBackTheOthers) {
+  // Another source holds 10.96.0.99:80, so the Cilium service on the same VIP and port is refused.
+  v1::PushRequest push;
+  push.set_source("operator");
+  v1::Service& taken = *push.mutable_delta()->add_upsert_services();
+  taken.set_namespace_("default");
+  taken.set_name("taken");
+  v1::Frontend& f = *taken.add_frontends();
+  f.set_vip("10.96.0.99");
+  f.set_port(80);
+  f.set_protocol(v1::TCP);
+  grpc::ClientContext context;
+  v1::PushResponse pushed;
+  ASSERT_TRUE(stub_->Push(&context, push, &pushed).ok());
+
+  const auto svc = [](const std::string& name, const std::string& vip, const std::string& backend) {
+    return absl::StrCat(R"({"cluster":"cluster-a","namespace":"default","name":")", name, R"(","clusterID":1,)",
+                        R"("frontends":{")", vip, R"(":{"":{"Protocol":"TCP","Port":80}}},)",
+                        R"("backends":{")", backend, R"(":{"":{"Protocol":"TCP","Port":80}}}})");
+  };
+  Put(Key("cluster-a", "clash"), svc("clash", "10.96.0.99", "10.244.1.1"));
+  Put(Key("cluster-a", "fine"), svc("fine", "10.96.0.100", "10.244.1.2"));
+  Eventually([&] { return Endpoints("default/fine"); }, {"cluster-a/10.244.1.2:80"});
+  EXPECT_EQ(Services(), (std::vector<std::string>{"default/fine 10.96.0.100:80/TCP", "default/taken 10.96.0.99:80/TCP"}));
+  ASSERT_TRUE(WaitFor([&] { return absl::StrContains(ReadFile(AdapterLog()), "causewayd refused default/clash"); }))
+      << ReadFile(AdapterLog());
+  EXPECT_TRUE(adapter_->Running());
+
+  // Once the VIP is free and the value changes, the service is tried again and accepted.
+  v1::PushRequest release;
+  release.set_source("operator");
+  release.mutable_delta()->add_delete_services("default/taken");
+  grpc::ClientContext context2;
+  ASSERT_TRUE(stub_->Push(&context2, release, &pushed).ok());
+  Put(Key("cluster-a", "clash"), svc("clash", "10.96.0.99", "10.244.1.3"));
+  Eventually([&] { return Endpoints("default/clash"); }, {"cluster-a/10.244.1.3:80"});
+}
+
 TEST_F(CiliumEtcdTest, ResumesAfterAdapterRestartSendingOnlyTheDifference) {
   Put(Key("cluster-a", "rebel-base"), Rebel("cluster-a", 1, {"10.244.1.17"}));
   Put(Key("cluster-b", "rebel-base"), Rebel("cluster-b", 2, {"10.245.1.5"}));
