@@ -95,10 +95,11 @@ class CiliumEtcdTest : public ::testing::Test {
     ASSERT_TRUE(WaitFor([&] { return Stats().version() > 0 || stats_ok_; }, 20)) << ReadFile(dir_.path() + "/causewayd.log");
   }
 
-  void StartAdapter() {
-    adapter_ = Process::Start({Env("CAUSEWAY_CILIUM_ADAPTER"), "--etcd=" + etcd_endpoint_, "--server=" + socket_,
-                               "--cluster=cluster-a", "--retry_seconds=0.2"},
-                              AdapterLog());
+  void StartAdapter(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv = {Env("CAUSEWAY_CILIUM_ADAPTER"), "--etcd=" + etcd_endpoint_, "--server=" + socket_,
+                                     "--cluster=cluster-a", "--retry_seconds=0.2"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    adapter_ = Process::Start(argv, AdapterLog());
   }
 
   std::string AdapterLog() const { return dir_.path() + "/adapter.log"; }
@@ -330,6 +331,35 @@ TEST_F(CiliumEtcdTest, ReconnectsWhenCausewaydRestarts) {
   Eventually([&] { return Endpoints("default/rebel-base"); },
              {"cluster-a/10.244.1.17:8080", "cluster-a/10.244.1.18:8080", "cluster-b/10.245.1.5:8080"});
   EXPECT_TRUE(adapter_->Running());
+}
+
+TEST_F(CiliumEtcdTest, ReadsOnlyTheClustersAskedFor) {
+  adapter_->Stop();
+  StartAdapter({"--clusters=cluster-a,cluster-c"});
+  Put(Key("cluster-b", "rebel-base"), Rebel("cluster-b", 2, {"10.245.1.5"}));
+  Put(Key("cluster-c", "rebel-base"), Rebel("cluster-c", 3, {"10.246.1.5"}));
+  Put(Key("cluster-a", "rebel-base"), Rebel("cluster-a", 1, {"10.244.1.17"}));
+  Eventually([&] { return Endpoints("default/rebel-base"); }, {"cluster-a/10.244.1.17:8080", "cluster-c/10.246.1.5:8080"});
+  EXPECT_THAT(Clusters(), ElementsAre("cluster-a=1", "cluster-c=3"));
+}
+
+// The adapter's own etcd client: ranges larger than a page are read whole, at one revision.
+TEST_F(CiliumEtcdTest, EtcdClientReadsRangesInPagesAtOneRevision) {
+  for (int i = 0; i < 7; ++i) Put(absl::StrCat(kPrefix, "paging/default/s", i), absl::StrCat(i));
+  Put("cilium/state/services/v10", "outside the prefix");
+  absl::StatusOr<etcd::RangeResult> all = kv_->RangePrefix(kPrefix, 0, 5, /*page_size=*/2);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->kvs.size(), 7u);
+  EXPECT_EQ(all->kvs[6].value, "6");
+  const int64_t revision = all->revision;
+  Delete(absl::StrCat(kPrefix, "paging/default/s0"));
+  absl::StatusOr<etcd::RangeResult> then = kv_->RangePrefix(kPrefix, revision, 5, 3);
+  ASSERT_TRUE(then.ok()) << then.status();
+  EXPECT_EQ(then->kvs.size(), 7u);
+  EXPECT_EQ(then->revision, revision);
+  EXPECT_EQ(kv_->RangePrefix(kPrefix, 0, 5)->kvs.size(), 6u);
+  EXPECT_EQ(etcd::PrefixEnd("a/"), "a0");
+  EXPECT_EQ(etcd::PrefixEnd(std::string("a\xff", 2)), "b");
 }
 
 }  // namespace
