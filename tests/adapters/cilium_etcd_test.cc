@@ -333,6 +333,17 @@ TEST_F(CiliumEtcdTest, ReconnectsWhenCausewaydRestarts) {
   EXPECT_TRUE(adapter_->Running());
 }
 
+TEST_F(CiliumEtcdTest, RefillsACausewaydThatRestartedWithoutItsState) {
+  Put(Key("cluster-a", "rebel-base"), Rebel("cluster-a", 1, {"10.244.1.17"}));
+  Eventually([&] { return Endpoints("default/rebel-base"); }, {"cluster-a/10.244.1.17:8080"});
+  causewayd_->Kill();
+  std::filesystem::remove_all(dir_.path() + "/state");
+  StartCausewayd();
+  // No etcd change: the adapter notices the lost connection by itself and resumes from nothing.
+  Eventually([&] { return Endpoints("default/rebel-base"); }, {"cluster-a/10.244.1.17:8080"});
+  EXPECT_TRUE(absl::StrContains(ReadFile(AdapterLog()), "lost the connection to causewayd"));
+}
+
 TEST_F(CiliumEtcdTest, ReadsOnlyTheClustersAskedFor) {
   adapter_->Stop();
   StartAdapter({"--clusters=cluster-a,cluster-c"});

@@ -1,5 +1,7 @@
 #include "controlplane/adapters/cilium/adapter.h"
 
+#include <algorithm>
+#include <chrono>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -173,9 +175,44 @@ absl::Status Adapter::Sync() {
   return absl::OkStatus();
 }
 
+void Adapter::SetWatch(std::unique_ptr<etcd::WatchStream> watch) {
+  std::unique_ptr<etcd::WatchStream> old;
+  {
+    absl::MutexLock lock(&watch_mu_);
+    old = std::exchange(watch_, std::move(watch));
+  }
+  // Destroyed outside the lock: ending a stream waits for gRPC.
+}
+
+void Adapter::WatchConnection(std::stop_token stop) {
+  // causewayd's Watch stream ends the moment causewayd goes away; gRPC's channel state is no help here
+  // (it reads IDLE while streams are open).
+  std::unique_ptr<v1::Causeway::Stub> stub = v1::Causeway::NewStub(feed_.channel());
+  while (!stop.stop_requested()) {
+    grpc::ClientContext context;
+    std::stop_callback cancel(stop, [&context] { context.TryCancel(); });
+    std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> reader = stub->Watch(&context, v1::WatchRequest());
+    v1::WatchEvent event;
+    bool connected = false;
+    while (reader->Read(&event)) connected = true;
+    (void)reader->Finish();
+    if (stop.stop_requested()) break;
+    if (connected) {
+      connection_lost_ = true;
+      absl::MutexLock lock(&watch_mu_);
+      if (watch_ != nullptr) watch_->Cancel();
+    }
+    Sleep(0.2);  // while causewayd is away its Watch fails at once
+  }
+}
+
 void Adapter::Run() {
-  std::unique_ptr<etcd::WatchStream> watch;
+  connection_watcher_ = std::jthread([this](std::stop_token stop) { WatchConnection(stop); });
   for (;;) {
+    if (connection_lost_.exchange(false) && feed_connected_) {
+      Log("lost the connection to causewayd; reconnecting");
+      feed_connected_ = false;
+    }
     if (!feed_connected_) {
       if (absl::Status s = ConnectFeed(); !s.ok()) {
         Log(absl::StrCat("causewayd: ", s.message(), "; retrying"));
@@ -185,7 +222,7 @@ void Adapter::Run() {
       feed_connected_ = true;
     }
     if (!view_loaded_) {
-      watch.reset();
+      SetWatch(nullptr);
       if (absl::Status s = LoadView(); !s.ok()) {
         Log(absl::StrCat(s.message(), "; retrying"));
         Sleep(options_.retry_seconds);
@@ -198,14 +235,19 @@ void Adapter::Run() {
       feed_connected_ = false;
       continue;
     }
-    if (watch == nullptr) watch = etcd_.WatchPrefix(kServicesPrefix, view_revision_ + 1);
+    etcd::WatchStream* watch = nullptr;
+    {
+      absl::MutexLock lock(&watch_mu_);
+      if (watch_ == nullptr) watch_ = etcd_.WatchPrefix(kServicesPrefix, view_revision_ + 1);
+      watch = watch_.get();  // only this thread replaces it
+    }
     absl::StatusOr<std::vector<etcd::Event>> events = watch->Next();
     if (!events.ok()) {
-      watch.reset();
-      Log(absl::StrCat(events.status().message(), "; ",
-                       events.status().code() == absl::StatusCode::kOutOfRange ? "reading everything again"
-                                                                               : "watching again"));
-      if (events.status().code() == absl::StatusCode::kOutOfRange) view_loaded_ = false;
+      SetWatch(nullptr);
+      if (connection_lost_) continue;  // the watch was cancelled to reconnect to causewayd
+      const bool compacted = events.status().code() == absl::StatusCode::kOutOfRange;
+      Log(absl::StrCat(events.status().message(), "; ", compacted ? "reading everything again" : "watching again"));
+      if (compacted) view_loaded_ = false;
       Sleep(options_.retry_seconds);
       continue;
     }

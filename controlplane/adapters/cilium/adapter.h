@@ -15,13 +15,17 @@
 #ifndef CAUSEWAY_CONTROLPLANE_ADAPTERS_CILIUM_ADAPTER_H_
 #define CAUSEWAY_CONTROLPLANE_ADAPTERS_CILIUM_ADAPTER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "controlplane/adapters/cilium/cilium_mapping.h"
 #include "controlplane/adapters/common/owned_state.h"
 #include "controlplane/adapters/common/stream_feed.h"
@@ -58,6 +62,12 @@ class Adapter {
   // Pushes pushed_ → the view's mapping. An error means the stream broke.
   absl::Status Sync();
 
+  // Runs on its own thread while the main loop waits for etcd: when causewayd goes away,
+  // wakes the loop (cancels the watch) so that a causewayd that restarted without its state gets it
+  // back now, not at the next etcd change.
+  void WatchConnection(std::stop_token stop);
+  void SetWatch(std::unique_ptr<etcd::WatchStream> watch);
+
   AdapterOptions options_;
   etcd::Client etcd_;
   adapters::StreamFeed feed_;
@@ -72,6 +82,11 @@ class Adapter {
 
   adapters::OwnedState pushed_;  // what causewayd holds from this adapter
   std::map<std::string, std::string> refused_;  // part → its refused bytes
+
+  std::atomic<bool> connection_lost_{false};
+  absl::Mutex watch_mu_;
+  std::unique_ptr<etcd::WatchStream> watch_ ABSL_GUARDED_BY(watch_mu_);
+  std::jthread connection_watcher_;  // last: stopped and joined before the rest goes
 };
 
 }  // namespace causeway::cilium

@@ -37,6 +37,9 @@ class StreamFeed {
     uint64_t version = 0;
     std::vector<std::string> problems;  // "field: message", for a NACK
   };
+  // The connection to causewayd, for watching its state.
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+
   // Sends one update and waits for its answer. An error means the stream broke: Connect again.
   absl::StatusOr<Answer> Send(const v1::Delta& delta, const std::string& version_info);
 
