@@ -296,7 +296,7 @@ TEST_F(CiliumEtcdTest, ResumesAfterAdapterRestartSendingOnlyTheDifference) {
   StartAdapter();
   ASSERT_TRUE(WaitFor([&] {
     const std::string log = ReadFile(AdapterLog());
-    return absl::StrContains(log, "read 3 services") && CountOf(log, "causewayd is up to date") == up_to_date + 1;
+    return absl::StrContains(log, "read 3 values") && CountOf(log, "causewayd is up to date") == up_to_date + 1;
   })) << ReadFile(AdapterLog());
   EXPECT_EQ(Stats().pushes_accepted(), before);
 
@@ -316,6 +316,25 @@ TEST_F(CiliumEtcdTest, ResumesAfterAdapterRestartSendingOnlyTheDifference) {
   const std::string log = ReadFile(AdapterLog());
   EXPECT_TRUE(absl::StrContains(log, "resuming from etcd revision ")) << log;
   EXPECT_EQ(CountOf(log, "resuming from etcd revision 0 "), 1) << log;
+}
+
+TEST_F(CiliumEtcdTest, UpsertsEverythingWhenTheResumeRevisionWasCompacted) {
+  Put(Key("cluster-a", "rebel-base"), Rebel("cluster-a", 1, {"10.244.1.17"}));
+  Put(Key("cluster-a", "gone"),
+      R"({"cluster":"cluster-a","namespace":"default","name":"gone","clusterID":1,
+          "frontends":{"10.96.0.40":{"":{"Protocol":"TCP","Port":80}}}})");
+  Eventually([&] { return Services(); }, {"default/gone 10.96.0.40:80/TCP", "default/rebel-base 10.96.120.15:80/TCP"});
+  adapter_->Stop();
+  Put(Key("cluster-a", "rebel-base"), Rebel("cluster-a", 1, {"10.244.1.17", "10.244.1.18"}));
+  Delete(Key("cluster-a", "gone"));
+  absl::StatusOr<int64_t> now = kv_->Put("unrelated", "x", 5);
+  ASSERT_TRUE(now.ok());
+  ASSERT_TRUE(kv_->Compact(*now, 5).ok());
+  StartAdapter();
+  Eventually([&] { return Endpoints("default/rebel-base"); }, {"cluster-a/10.244.1.17:8080", "cluster-a/10.244.1.18:8080"});
+  EXPECT_TRUE(absl::StrContains(ReadFile(AdapterLog()), "was compacted: upserting everything"));
+  // The documented limit: what was deleted during the compacted stretch stays.
+  EXPECT_EQ(Services(), (std::vector<std::string>{"default/gone 10.96.0.40:80/TCP", "default/rebel-base 10.96.120.15:80/TCP"}));
 }
 
 TEST_F(CiliumEtcdTest, ReconnectsWhenCausewaydRestarts) {

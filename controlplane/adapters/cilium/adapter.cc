@@ -116,7 +116,7 @@ absl::Status Adapter::LoadView() {
   if (!now.ok()) return now.status();
   view_ = ParseAll(now->kvs, true);
   view_revision_ = now->revision;
-  Log(absl::StrCat("read ", view_.size(), " services from etcd at revision ", view_revision_));
+  Log(absl::StrCat("read ", view_.size(), " values from etcd at revision ", view_revision_));
   return absl::OkStatus();
 }
 

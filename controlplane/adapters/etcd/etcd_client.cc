@@ -103,6 +103,16 @@ absl::StatusOr<int64_t> Client::Delete(absl::string_view key, double timeout_sec
   return response.header().revision();
 }
 
+absl::Status Client::Compact(int64_t revision, double timeout_seconds) {
+  grpc::ClientContext context;
+  context.set_deadline(In(timeout_seconds));
+  etcdserverpb::CompactionRequest request;
+  request.set_revision(revision);
+  etcdserverpb::CompactionResponse response;
+  const grpc::Status s = kv_->Compact(&context, request, &response);
+  return s.ok() ? absl::OkStatus() : ToAbsl(s, "compact");
+}
+
 std::unique_ptr<WatchStream> Client::WatchPrefix(absl::string_view prefix, int64_t start_revision) {
   etcdserverpb::WatchCreateRequest create;
   create.set_key(std::string(prefix));

@@ -57,6 +57,8 @@ class Client {
   // Both answer the store's revision after the change.
   absl::StatusOr<int64_t> Put(absl::string_view key, absl::string_view value, double timeout_seconds);
   absl::StatusOr<int64_t> Delete(absl::string_view key, double timeout_seconds);
+  // Drops the history before `revision` (what etcd's auto-compaction does).
+  absl::Status Compact(int64_t revision, double timeout_seconds);
 
   // Watches every key with `prefix` from `start_revision` (inclusive).
   std::unique_ptr<WatchStream> WatchPrefix(absl::string_view prefix, int64_t start_revision);
