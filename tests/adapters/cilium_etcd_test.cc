@@ -2,13 +2,13 @@
 // values are put into etcd with the adapter's own etcd client, and causewayd's gRPC reads show what
 // arrived. Paths come from the environment (meson sets them): CAUSEWAY_ETCD, CAUSEWAYD,
 // CAUSEWAY_CILIUM_ADAPTER. Without an etcd binary the tests are skipped.
+#include <grpcpp/grpcpp.h>
+
 #include <filesystem>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -63,14 +63,15 @@ class CiliumEtcdTest : public ::testing::Test {
     const int client = FreePort(), peer = FreePort();
     etcd_endpoint_ = absl::StrCat("127.0.0.1:", client);
     const std::string peer_url = absl::StrCat("http://127.0.0.1:", peer);
-    etcd_ = Process::Start({etcd_bin_, "--name=test", "--data-dir=" + dir_.path() + "/etcd",
-                            "--listen-client-urls=http://" + etcd_endpoint_,
-                            "--advertise-client-urls=http://" + etcd_endpoint_,
-                            "--listen-peer-urls=" + peer_url, "--initial-advertise-peer-urls=" + peer_url,
-                            "--initial-cluster=test=" + peer_url},
-                           dir_.path() + "/etcd.log");
+    etcd_ =
+        Process::Start({etcd_bin_, "--name=test", "--data-dir=" + dir_.path() + "/etcd",
+                        "--listen-client-urls=http://" + etcd_endpoint_,
+                        "--advertise-client-urls=http://" + etcd_endpoint_, "--listen-peer-urls=" + peer_url,
+                        "--initial-advertise-peer-urls=" + peer_url, "--initial-cluster=test=" + peer_url},
+                       dir_.path() + "/etcd.log");
     // gRPC channels back off for seconds after a refused connection: connect only once it listens.
-    ASSERT_TRUE(WaitFor([&] { return CanConnect("127.0.0.1", client); }, 20)) << ReadFile(dir_.path() + "/etcd.log");
+    ASSERT_TRUE(WaitFor([&] { return CanConnect("127.0.0.1", client); }, 20))
+        << ReadFile(dir_.path() + "/etcd.log");
     kv_ = std::make_unique<etcd::Client>(etcd::Connect(etcd_endpoint_));
     ASSERT_TRUE(WaitFor([&] { return kv_->RangePrefix(kPrefix, 0, 1).ok(); }, 20))
         << ReadFile(dir_.path() + "/etcd.log");
@@ -87,26 +88,26 @@ class CiliumEtcdTest : public ::testing::Test {
 
   void StartCausewayd() {
     socket_ = "unix:" + dir_.path() + "/causeway.sock";
-    causewayd_ = Process::Start({Env("CAUSEWAYD"), "--listen=" + socket_, "--state_dir=" + dir_.path() + "/state"},
-                                dir_.path() + "/causewayd.log");
+    causewayd_ =
+        Process::Start({Env("CAUSEWAYD"), "--listen=" + socket_, "--state_dir=" + dir_.path() + "/state"},
+                       dir_.path() + "/causewayd.log");
     ASSERT_TRUE(WaitFor([&] { return CanConnect(dir_.path() + "/causeway.sock", 0); }, 20))
         << ReadFile(dir_.path() + "/causewayd.log");
     stub_ = v1::Causeway::NewStub(grpc::CreateChannel(socket_, grpc::InsecureChannelCredentials()));
-    ASSERT_TRUE(WaitFor([&] { return Stats().version() > 0 || stats_ok_; }, 20)) << ReadFile(dir_.path() + "/causewayd.log");
+    ASSERT_TRUE(WaitFor([&] { return Stats().version() > 0 || stats_ok_; }, 20))
+        << ReadFile(dir_.path() + "/causewayd.log");
   }
 
   void StartAdapter(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> argv = {Env("CAUSEWAY_CILIUM_ADAPTER"), "--etcd=" + etcd_endpoint_, "--server=" + socket_,
-                                     "--cluster=cluster-a", "--retry_seconds=0.2"};
+    std::vector<std::string> argv = {Env("CAUSEWAY_CILIUM_ADAPTER"), "--etcd=" + etcd_endpoint_,
+                                     "--server=" + socket_, "--cluster=cluster-a", "--retry_seconds=0.2"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     adapter_ = Process::Start(argv, AdapterLog());
   }
 
   std::string AdapterLog() const { return dir_.path() + "/adapter.log"; }
 
-  void Put(const std::string& key, const std::string& value) {
-    ASSERT_TRUE(kv_->Put(key, value, 5).ok());
-  }
+  void Put(const std::string& key, const std::string& value) { ASSERT_TRUE(kv_->Put(key, value, 5).ok()); }
   void Delete(const std::string& key) { ASSERT_TRUE(kv_->Delete(key, 5).ok()); }
 
   v1::StatsResponse Stats() {
@@ -154,7 +155,8 @@ class CiliumEtcdTest : public ::testing::Test {
     v1::ListClustersResponse r;
     if (!stub_->ListClusters(&context, v1::ListRequest(), &r).ok()) return {"(unreachable)"};
     std::vector<std::string> out;
-    for (const v1::ClusterStatus& c : r.clusters()) out.push_back(absl::StrCat(c.cluster().name(), "=", c.cluster().id()));
+    for (const v1::ClusterStatus& c : r.clusters())
+      out.push_back(absl::StrCat(c.cluster().name(), "=", c.cluster().id()));
     return out;
   }
 
@@ -179,8 +181,9 @@ TEST_F(CiliumEtcdTest, FollowsCreateUpdateAndDelete) {
   Put(Key("cluster-a", "rebel-base"), Rebel("cluster-a", 1, {"10.244.1.17", "10.244.2.23"}));
   Put(Key("cluster-b", "rebel-base"), Rebel("cluster-b", 2, {"10.245.1.5"}, /*shared=*/false));
   Eventually([&] { return Services(); }, {"default/rebel-base 10.96.120.15:80/TCP"});
-  Eventually([&] { return Endpoints("default/rebel-base"); },
-             {"cluster-a/10.244.1.17:8080", "cluster-a/10.244.2.23:8080", "cluster-b/10.245.1.5:8080 not-exported"});
+  Eventually(
+      [&] { return Endpoints("default/rebel-base"); },
+      {"cluster-a/10.244.1.17:8080", "cluster-a/10.244.2.23:8080", "cluster-b/10.245.1.5:8080 not-exported"});
   EXPECT_THAT(Clusters(), ElementsAre("cluster-a=1", "cluster-b=2"));
 
   // Update: cluster-b scales and exports.
@@ -210,11 +213,12 @@ TEST_F(CiliumEtcdTest, ReadsFieldVariantsNamedPortsAndZones) {
   Put(Key("cluster-b", "web"),
       R"({"cluster":"cluster-b","namespace":"default","name":"web","clusterID":2,
           "backends":{"10.245.1.30":{"http":{"Protocol":"TCP","Port":8081}}}})");
-  Eventually([&] { return Services(); },
-             {"default/web-dns import-only 10.96.0.20:53/UDP", "default/web-http import-only 10.96.0.20:80/TCP"});
+  Eventually([&] { return Services(); }, {"default/web-dns import-only 10.96.0.20:53/UDP",
+                                          "default/web-http import-only 10.96.0.20:80/TCP"});
   Eventually([&] { return Endpoints("default/web-http"); },
              {"cluster-a/10.244.1.30:8080 zone=zone-a not-exported", "cluster-b/10.245.1.30:8081"});
-  Eventually([&] { return Endpoints("default/web-dns"); }, {"cluster-a/10.244.1.30:5353 zone=zone-a not-exported"});
+  Eventually([&] { return Endpoints("default/web-dns"); },
+             {"cluster-a/10.244.1.30:5353 zone=zone-a not-exported"});
 }
 
 TEST_F(CiliumEtcdTest, SkipsMalformedValuesAndKeepsRunning) {
@@ -226,7 +230,8 @@ TEST_F(CiliumEtcdTest, SkipsMalformedValuesAndKeepsRunning) {
       "clusterID":1,"backends":{"10.244.1.99":{"":{"Protocol":"TCP","Port":70000}}}})");
   Put(Key("cluster-b", "rebel-base"), Rebel("cluster-c", 3, {"10.246.0.1"}));
   // A good change after them still arrives, and the bad update left the last good value in place.
-  Put(Key("cluster-b", "other"), R"({"cluster":"cluster-b","namespace":"default","name":"other","clusterID":2})");
+  Put(Key("cluster-b", "other"),
+      R"({"cluster":"cluster-b","namespace":"default","name":"other","clusterID":2})");
   Put(Key("cluster-a", "late"),
       R"({"cluster":"cluster-a","namespace":"default","name":"late","clusterID":1,
           "frontends":{"10.96.0.30":{"":{"Protocol":"TCP","Port":443}}},
@@ -235,7 +240,8 @@ TEST_F(CiliumEtcdTest, SkipsMalformedValuesAndKeepsRunning) {
   EXPECT_EQ(Endpoints("default/rebel-base"), std::vector<std::string>{"cluster-a/10.244.1.17:8080"});
   EXPECT_TRUE(adapter_->Running());
   const std::string log = ReadFile(AdapterLog());
-  EXPECT_TRUE(absl::StrContains(log, "skipped malformed value of cilium/state/services/v1/cluster-a/default/broken"))
+  EXPECT_TRUE(
+      absl::StrContains(log, "skipped malformed value of cilium/state/services/v1/cluster-a/default/broken"))
       << log;
   EXPECT_TRUE(absl::StrContains(log, "70000 is out of range")) << log;
   EXPECT_TRUE(absl::StrContains(log, "not its key")) << log;
@@ -257,16 +263,19 @@ TEST_F(CiliumEtcdTest, AServiceCausewaydRefusesDoesNotHoldBackTheOthers) {
   ASSERT_TRUE(stub_->Push(&context, push, &pushed).ok());
 
   const auto svc = [](const std::string& name, const std::string& vip, const std::string& backend) {
-    return absl::StrCat(R"({"cluster":"cluster-a","namespace":"default","name":")", name, R"(","clusterID":1,)",
-                        R"("frontends":{")", vip, R"(":{"":{"Protocol":"TCP","Port":80}}},)",
-                        R"("backends":{")", backend, R"(":{"":{"Protocol":"TCP","Port":80}}}})");
+    return absl::StrCat(R"({"cluster":"cluster-a","namespace":"default","name":")", name,
+                        R"(","clusterID":1,)", R"("frontends":{")", vip,
+                        R"(":{"":{"Protocol":"TCP","Port":80}}},)", R"("backends":{")", backend,
+                        R"(":{"":{"Protocol":"TCP","Port":80}}}})");
   };
   Put(Key("cluster-a", "clash"), svc("clash", "10.96.0.99", "10.244.1.1"));
   Put(Key("cluster-a", "fine"), svc("fine", "10.96.0.100", "10.244.1.2"));
   Eventually([&] { return Endpoints("default/fine"); }, {"cluster-a/10.244.1.2:80"});
-  EXPECT_EQ(Services(), (std::vector<std::string>{"default/fine 10.96.0.100:80/TCP", "default/taken 10.96.0.99:80/TCP"}));
-  ASSERT_TRUE(WaitFor([&] { return absl::StrContains(ReadFile(AdapterLog()), "causewayd refused default/clash"); }))
-      << ReadFile(AdapterLog());
+  EXPECT_EQ(Services(),
+            (std::vector<std::string>{"default/fine 10.96.0.100:80/TCP", "default/taken 10.96.0.99:80/TCP"}));
+  ASSERT_TRUE(WaitFor([&] {
+    return absl::StrContains(ReadFile(AdapterLog()), "causewayd refused default/clash");
+  })) << ReadFile(AdapterLog());
   EXPECT_TRUE(adapter_->Running());
 
   // Once the VIP is free and the value changes, the service is tried again and accepted.
@@ -286,8 +295,10 @@ TEST_F(CiliumEtcdTest, ResumesAfterAdapterRestartSendingOnlyTheDifference) {
       R"({"cluster":"cluster-a","namespace":"default","name":"gone","clusterID":1,
           "frontends":{"10.96.0.40":{"":{"Protocol":"TCP","Port":80}}},
           "backends":{"10.244.1.50":{"":{"Protocol":"TCP","Port":80}}}})");
-  Eventually([&] { return Services(); }, {"default/gone 10.96.0.40:80/TCP", "default/rebel-base 10.96.120.15:80/TCP"});
-  Eventually([&] { return Endpoints("default/rebel-base"); }, {"cluster-a/10.244.1.17:8080", "cluster-b/10.245.1.5:8080"});
+  Eventually([&] { return Services(); },
+             {"default/gone 10.96.0.40:80/TCP", "default/rebel-base 10.96.120.15:80/TCP"});
+  Eventually([&] { return Endpoints("default/rebel-base"); },
+             {"cluster-a/10.244.1.17:8080", "cluster-b/10.245.1.5:8080"});
 
   // A restart with nothing changed sends nothing.
   const uint64_t before = Stats().pushes_accepted();
@@ -296,7 +307,8 @@ TEST_F(CiliumEtcdTest, ResumesAfterAdapterRestartSendingOnlyTheDifference) {
   StartAdapter();
   ASSERT_TRUE(WaitFor([&] {
     const std::string log = ReadFile(AdapterLog());
-    return absl::StrContains(log, "read 3 values") && CountOf(log, "causewayd is up to date") == up_to_date + 1;
+    return absl::StrContains(log, "read 3 values") &&
+           CountOf(log, "causewayd is up to date") == up_to_date + 1;
   })) << ReadFile(AdapterLog());
   EXPECT_EQ(Stats().pushes_accepted(), before);
 
@@ -309,8 +321,10 @@ TEST_F(CiliumEtcdTest, ResumesAfterAdapterRestartSendingOnlyTheDifference) {
           "frontends":{"10.96.0.50":{"":{"Protocol":"UDP","Port":53}}},
           "backends":{"10.244.1.60":{"":{"Protocol":"UDP","Port":53}}}})");
   StartAdapter();
-  Eventually([&] { return Services(); }, {"default/new 10.96.0.50:53/UDP", "default/rebel-base 10.96.120.15:80/TCP"});
-  Eventually([&] { return Endpoints("default/rebel-base"); }, {"cluster-a/10.244.1.17:8080", "cluster-b/10.245.1.6:8080"});
+  Eventually([&] { return Services(); },
+             {"default/new 10.96.0.50:53/UDP", "default/rebel-base 10.96.120.15:80/TCP"});
+  Eventually([&] { return Endpoints("default/rebel-base"); },
+             {"cluster-a/10.244.1.17:8080", "cluster-b/10.245.1.6:8080"});
   // One delta for the three changes, resumed from the revision causewayd had.
   EXPECT_EQ(Stats().pushes_accepted(), before + 1);
   const std::string log = ReadFile(AdapterLog());
@@ -323,7 +337,8 @@ TEST_F(CiliumEtcdTest, UpsertsEverythingWhenTheResumeRevisionWasCompacted) {
   Put(Key("cluster-a", "gone"),
       R"({"cluster":"cluster-a","namespace":"default","name":"gone","clusterID":1,
           "frontends":{"10.96.0.40":{"":{"Protocol":"TCP","Port":80}}}})");
-  Eventually([&] { return Services(); }, {"default/gone 10.96.0.40:80/TCP", "default/rebel-base 10.96.120.15:80/TCP"});
+  Eventually([&] { return Services(); },
+             {"default/gone 10.96.0.40:80/TCP", "default/rebel-base 10.96.120.15:80/TCP"});
   adapter_->Stop();
   Put(Key("cluster-a", "rebel-base"), Rebel("cluster-a", 1, {"10.244.1.17", "10.244.1.18"}));
   Delete(Key("cluster-a", "gone"));
@@ -331,10 +346,12 @@ TEST_F(CiliumEtcdTest, UpsertsEverythingWhenTheResumeRevisionWasCompacted) {
   ASSERT_TRUE(now.ok());
   ASSERT_TRUE(kv_->Compact(*now, 5).ok());
   StartAdapter();
-  Eventually([&] { return Endpoints("default/rebel-base"); }, {"cluster-a/10.244.1.17:8080", "cluster-a/10.244.1.18:8080"});
+  Eventually([&] { return Endpoints("default/rebel-base"); },
+             {"cluster-a/10.244.1.17:8080", "cluster-a/10.244.1.18:8080"});
   EXPECT_TRUE(absl::StrContains(ReadFile(AdapterLog()), "was compacted: upserting everything"));
   // The documented limit: what was deleted during the compacted stretch stays.
-  EXPECT_EQ(Services(), (std::vector<std::string>{"default/gone 10.96.0.40:80/TCP", "default/rebel-base 10.96.120.15:80/TCP"}));
+  EXPECT_EQ(Services(), (std::vector<std::string>{"default/gone 10.96.0.40:80/TCP",
+                                                  "default/rebel-base 10.96.120.15:80/TCP"}));
 }
 
 TEST_F(CiliumEtcdTest, ReconnectsWhenCausewaydRestarts) {
@@ -369,7 +386,8 @@ TEST_F(CiliumEtcdTest, ReadsOnlyTheClustersAskedFor) {
   Put(Key("cluster-b", "rebel-base"), Rebel("cluster-b", 2, {"10.245.1.5"}));
   Put(Key("cluster-c", "rebel-base"), Rebel("cluster-c", 3, {"10.246.1.5"}));
   Put(Key("cluster-a", "rebel-base"), Rebel("cluster-a", 1, {"10.244.1.17"}));
-  Eventually([&] { return Endpoints("default/rebel-base"); }, {"cluster-a/10.244.1.17:8080", "cluster-c/10.246.1.5:8080"});
+  Eventually([&] { return Endpoints("default/rebel-base"); },
+             {"cluster-a/10.244.1.17:8080", "cluster-c/10.246.1.5:8080"});
   EXPECT_THAT(Clusters(), ElementsAre("cluster-a=1", "cluster-c=3"));
 }
 

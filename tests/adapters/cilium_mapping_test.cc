@@ -60,7 +60,8 @@ TEST(CiliumValue, RefusesMalformedValuesSayingWhere) {
       {R"({"namespace":"n","name":"x"})", "cluster: missing"},
       {R"({"cluster":"c","namespace":"n","name":"x","backends":{"10.0.0.1":{"":{"Protocol":"TCP","Port":70000}}}})",
        "backends[\"10.0.0.1\"][\"\"].port: 70000 is out of range"},
-      {R"({"cluster":"c","namespace":"n","name":"x","backends":{"10.0.0.1":{"":{"Port":80}}}})", "no protocol"},
+      {R"({"cluster":"c","namespace":"n","name":"x","backends":{"10.0.0.1":{"":{"Port":80}}}})",
+       "no protocol"},
       {R"({"cluster":"c","namespace":"n","name":"x","shared":"yes"})", "shared: not true or false"},
       {R"({"cluster":"c","namespace":"n","name":"x","clusterID":-1})", "clusterID"},
   };
@@ -93,7 +94,9 @@ CiliumService Copy(const std::string& cluster, uint32_t id, bool with_frontend, 
   return s;
 }
 
-std::string Key(const CiliumService& s) { return absl::StrCat(kServicesPrefix, s.cluster, "/default/", s.name); }
+std::string Key(const CiliumService& s) {
+  return absl::StrCat(kServicesPrefix, s.cluster, "/default/", s.name);
+}
 
 std::vector<std::string> EndpointLines(const v1::State& state) {
   std::vector<std::string> out;
@@ -107,7 +110,8 @@ std::vector<std::string> EndpointLines(const v1::State& state) {
 
 TEST(CiliumMapping, LocalCopyGivesTheVipsEveryCopyGivesEndpoints) {
   View view;
-  for (const CiliumService& s : {Copy("cluster-a", 1, true), Copy("cluster-b", 2, true), Copy("cluster-c", 3, false, false)}) {
+  for (const CiliumService& s :
+       {Copy("cluster-a", 1, true), Copy("cluster-b", 2, true), Copy("cluster-c", 3, false, false)}) {
     view[Key(s)] = s;
   }
   const Mapped m = MapView(view, "cluster-a");
@@ -120,9 +124,9 @@ TEST(CiliumMapping, LocalCopyGivesTheVipsEveryCopyGivesEndpoints) {
   EXPECT_EQ(svc.frontends(0).vip(), "10.96.120.15");
   EXPECT_EQ(svc.frontends(0).port(), 80u);
   EXPECT_EQ(svc.frontends(0).protocol(), v1::TCP);
-  EXPECT_THAT(EndpointLines(m.state),
-              ElementsAre("default/rebel-base cluster-a/10.1.0.1:8080", "default/rebel-base cluster-b/10.2.0.1:8080",
-                          "default/rebel-base cluster-c/10.3.0.1:8080 not-exported"));
+  EXPECT_THAT(EndpointLines(m.state), ElementsAre("default/rebel-base cluster-a/10.1.0.1:8080",
+                                                  "default/rebel-base cluster-b/10.2.0.1:8080",
+                                                  "default/rebel-base cluster-c/10.3.0.1:8080 not-exported"));
   ASSERT_EQ(m.state.clusters_size(), 3);
   EXPECT_EQ(m.state.clusters(2).name(), "cluster-c");
   EXPECT_EQ(m.state.clusters(2).id(), 3u);
@@ -173,9 +177,9 @@ TEST(CiliumMapping, OneServicePerPortNameWithTheBackendPortOfThatName) {
   EXPECT_EQ(m.state.services(0).name(), "web-dns");
   EXPECT_EQ(m.state.services(0).frontends(0).protocol(), v1::UDP);
   EXPECT_EQ(m.state.services(1).name(), "web-http");
-  EXPECT_THAT(EndpointLines(m.state),
-              ElementsAre("default/web-dns cluster-a/10.1.0.9:5353 zone-a", "default/web-dns cluster-b/10.2.0.10:53",
-                          "default/web-http cluster-a/10.1.0.9:8080 zone-a"));
+  EXPECT_THAT(EndpointLines(m.state), ElementsAre("default/web-dns cluster-a/10.1.0.9:5353 zone-a",
+                                                  "default/web-dns cluster-b/10.2.0.10:53",
+                                                  "default/web-http cluster-a/10.1.0.9:8080 zone-a"));
   EXPECT_THAT(m.notes, ElementsAre(HasSubstr("backend 10.2.0.9 port \"http\" is UDP")));
 }
 

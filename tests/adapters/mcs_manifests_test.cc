@@ -1,10 +1,9 @@
 // Kubernetes MCS manifests → causeway state: the sample files of tests/adapters/mcs and the edges.
-#include "controlplane/adapters/mcs/manifests.h"
-
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "controlplane/adapters/mcs/manifests.h"
 #include "controlplane/config/config_file.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -20,7 +19,8 @@ using ::testing::IsEmpty;
 
 std::string Sample(const std::string& name) {
   const char* dir = std::getenv("CAUSEWAY_MCS_SAMPLES");
-  absl::StatusOr<std::string> text = config::ReadFileOrStdin(absl::StrCat(dir == nullptr ? "." : dir, "/", name));
+  absl::StatusOr<std::string> text =
+      config::ReadFileOrStdin(absl::StrCat(dir == nullptr ? "." : dir, "/", name));
   EXPECT_TRUE(text.ok()) << text.status();
   return text.ok() ? *text : "";
 }
@@ -40,10 +40,12 @@ std::vector<std::string> Services(const v1::State& s) {
 std::vector<std::string> Endpoints(const v1::State& s) {
   std::vector<std::string> out;
   for (const v1::Endpoint& e : s.endpoints()) {
-    std::string line = absl::StrCat(e.service(), " ", e.cluster(), "/", e.address(), ":", e.port(), " ", e.zone());
+    std::string line =
+        absl::StrCat(e.service(), " ", e.cluster(), "/", e.address(), ":", e.port(), " ", e.zone());
     if (e.conditions().has_ready()) absl::StrAppend(&line, " ready=", e.conditions().ready());
     if (e.conditions().has_serving()) absl::StrAppend(&line, " serving=", e.conditions().serving());
-    if (e.conditions().has_terminating()) absl::StrAppend(&line, " terminating=", e.conditions().terminating());
+    if (e.conditions().has_terminating())
+      absl::StrAppend(&line, " terminating=", e.conditions().terminating());
     out.push_back(line);
   }
   return out;
@@ -57,15 +59,16 @@ TEST(McsManifests, ConvertsTheExample) {
   ASSERT_EQ(c->state.clusters_size(), 2);
   EXPECT_EQ(c->state.clusters(1).name(), "cluster-b");
   EXPECT_EQ(c->state.clusters(1).id(), 2u);
-  EXPECT_THAT(Services(c->state), ElementsAre("default/rebel-base 10.96.200.10:80/TCP",
-                                              "default/web-http 10.96.200.20:80/TCP",
-                                              "default/web-grpc 10.96.200.20:9090/TCP"));
-  EXPECT_THAT(Endpoints(c->state),
-              ElementsAre("default/rebel-base cluster-a/10.244.1.17:8080 eu-west-1a ready=1 serving=1 terminating=0",
-                          "default/rebel-base cluster-a/10.244.2.23:8080 eu-west-1b ready=0 serving=1 terminating=1",
-                          "default/rebel-base cluster-b/10.245.3.4:8080 eu-west-1a ready=1",
-                          "default/web-http cluster-b/10.245.3.9:8080 eu-west-1b",
-                          "default/web-grpc cluster-b/10.245.3.9:9091 eu-west-1b"));
+  EXPECT_THAT(Services(c->state),
+              ElementsAre("default/rebel-base 10.96.200.10:80/TCP", "default/web-http 10.96.200.20:80/TCP",
+                          "default/web-grpc 10.96.200.20:9090/TCP"));
+  EXPECT_THAT(
+      Endpoints(c->state),
+      ElementsAre("default/rebel-base cluster-a/10.244.1.17:8080 eu-west-1a ready=1 serving=1 terminating=0",
+                  "default/rebel-base cluster-a/10.244.2.23:8080 eu-west-1b ready=0 serving=1 terminating=1",
+                  "default/rebel-base cluster-b/10.245.3.4:8080 eu-west-1a ready=1",
+                  "default/web-http cluster-b/10.245.3.9:8080 eu-west-1b",
+                  "default/web-grpc cluster-b/10.245.3.9:9091 eu-west-1b"));
   EXPECT_THAT(c->notes, Contains(HasSubstr("ServiceImport default/db is Headless")));
   EXPECT_THAT(c->notes, Contains(HasSubstr("1 ServiceExport(s): nothing to change")));
   EXPECT_THAT(c->notes, Contains(HasSubstr("hints.forZones ignored")));
@@ -94,9 +97,11 @@ addressType: IPv6
 ports: [{name: http, port: 8080}, {name: dns, port: 53, protocol: UDP}, {name: sctp, port: 9, protocol: SCTP}]
 endpoints:
 - addresses: ["fd00::1", "fd00::2"]
-)", "t");
+)",
+                                                  "t");
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_THAT(Endpoints(c->state), ElementsAre("shop/cart-http east/fd00::1:8080 ", "shop/cart-dns east/fd00::1:53 "));
+  EXPECT_THAT(Endpoints(c->state),
+              ElementsAre("shop/cart-http east/fd00::1:8080 ", "shop/cart-dns east/fd00::1:53 "));
   EXPECT_THAT(c->notes, ElementsAre(HasSubstr("protocol SCTP is not one causeway forwards")));
 }
 
@@ -117,7 +122,8 @@ endpoints: [{addresses: [10.1.1.1]}]
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: a}
-)", "t");
+)",
+                                                  "t");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_THAT(Services(c->state), ElementsAre("default/a 10.9.0.1:80/TCP"));
   EXPECT_THAT(Endpoints(c->state), ElementsAre("default/a c/10.1.1.1:8080 "));
@@ -139,7 +145,8 @@ clusters: [{name: a, id: 1, colour: red}]
 apiVersion: multicluster.x-k8s.io/v1alpha1
 kind: ServiceExport
 metadata: {name: a}
-)", "t");
+)",
+                                                  "t");
   ASSERT_FALSE(c.ok());
   EXPECT_THAT(std::string(c.status().message()), HasSubstr("colour"));
 }

@@ -18,9 +18,7 @@ using adapters::Log;
 
 constexpr double kCallTimeout = 10;
 
-void Sleep(double seconds) {
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-}
+void Sleep(double seconds) { std::this_thread::sleep_for(std::chrono::duration<double>(seconds)); }
 
 // The value if it is well-formed and agrees with its key, else why not.
 absl::StatusOr<CiliumService> ParseEntry(const std::string& key, const std::string& value) {
@@ -29,8 +27,8 @@ absl::StatusOr<CiliumService> ParseEntry(const std::string& key, const std::stri
   absl::StatusOr<CiliumService> svc = ParseValue(value);
   if (!svc.ok()) return svc.status();
   if (svc->cluster != k->cluster || svc->namespace_ != k->namespace_ || svc->name != k->name) {
-    return absl::InvalidArgumentError(absl::StrCat("the value names ", svc->cluster, "/", svc->namespace_, "/",
-                                                   svc->name, ", not its key"));
+    return absl::InvalidArgumentError(absl::StrCat("the value names ", svc->cluster, "/", svc->namespace_,
+                                                   "/", svc->name, ", not its key"));
   }
   return svc;
 }
@@ -246,7 +244,8 @@ void Adapter::Run() {
       SetWatch(nullptr);
       if (connection_lost_) continue;  // the watch was cancelled to reconnect to causewayd
       const bool compacted = events.status().code() == absl::StatusCode::kOutOfRange;
-      Log(absl::StrCat(events.status().message(), "; ", compacted ? "reading everything again" : "watching again"));
+      Log(absl::StrCat(events.status().message(), "; ",
+                       compacted ? "reading everything again" : "watching again"));
       if (compacted) view_loaded_ = false;
       Sleep(options_.retry_seconds);
       continue;

@@ -34,10 +34,10 @@
 namespace causeway::cilium {
 
 struct AdapterOptions {
-  std::string etcd_endpoint;     // "127.0.0.1:2379"
-  std::string causeway_target;   // gRPC target of causewayd
+  std::string etcd_endpoint;    // "127.0.0.1:2379"
+  std::string causeway_target;  // gRPC target of causewayd
   std::string source = "cilium-etcd";
-  std::string local_cluster;     // the gateway's own cluster: its copies give the VIPs
+  std::string local_cluster;       // the gateway's own cluster: its copies give the VIPs
   std::set<std::string> clusters;  // read only these clusters' keys; empty: all
   double retry_seconds = 1;
 };
@@ -80,7 +80,7 @@ class Adapter {
   std::string last_notes_;
   bool announce_up_to_date_ = false;  // once per connection, for operators (and tests)
 
-  adapters::OwnedState pushed_;  // what causewayd holds from this adapter
+  adapters::OwnedState pushed_;                 // what causewayd holds from this adapter
   std::map<std::string, std::string> refused_;  // part → its refused bytes
 
   std::atomic<bool> connection_lost_{false};

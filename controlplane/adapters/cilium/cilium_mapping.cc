@@ -73,8 +73,8 @@ void MapPort(const Copies& copies, const std::string& port_name, const std::stri
       auto p = ports.find(port_name);
       if (p == ports.end()) continue;
       if (ProtocolOf(p->second.protocol) != protocol) {
-        out.notes.push_back(absl::StrCat(copy->cluster, "/", key, ": backend ", address, " port \"", port_name,
-                                         "\" is ", p->second.protocol, ", the frontend ",
+        out.notes.push_back(absl::StrCat(copy->cluster, "/", key, ": backend ", address, " port \"",
+                                         port_name, "\" is ", p->second.protocol, ", the frontend ",
                                          v1::Protocol_Name(protocol), ": skipped"));
         continue;
       }
@@ -95,8 +95,8 @@ Mapped MapView(const View& view, const std::string& local_cluster) {
   Mapped out;
   for (const auto& [key, copies] : Group(view, local_cluster, out)) {
     if (copies.local == nullptr) {
-      out.notes.push_back(absl::StrCat(key, ": no copy from the local cluster ", local_cluster,
-                                       ", so no VIP: skipped"));
+      out.notes.push_back(
+          absl::StrCat(key, ": no copy from the local cluster ", local_cluster, ", so no VIP: skipped"));
       continue;
     }
     // The local copy's port names and their protocols, from its frontends.
@@ -115,9 +115,10 @@ Mapped MapView(const View& view, const std::string& local_cluster) {
       if (!service_name.ok() || names.size() != 1 || !protocol.has_value()) {
         out.notes.push_back(absl::StrCat(
             key, " port \"", port_name, "\": ",
-            !service_name.ok() ? std::string(service_name.status().message())
-                               : absl::StrCat("protocol ", *names.begin(), names.size() > 1 ? " and others" : "",
-                                              ": only one of TCP or UDP per port name")));
+            !service_name.ok()
+                ? std::string(service_name.status().message())
+                : absl::StrCat("protocol ", *names.begin(), names.size() > 1 ? " and others" : "",
+                               ": only one of TCP or UDP per port name")));
         continue;
       }
       MapPort(copies, port_name, *service_name, *protocol, out);

@@ -1,10 +1,10 @@
 #include "controlplane/adapters/cilium/cilium_service.h"
 
-#include <cmath>
-#include <vector>
-
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
+
+#include <cmath>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -51,7 +51,8 @@ absl::StatusOr<bool> Bool(const Struct& s, absl::string_view name, bool absent) 
 absl::StatusOr<uint32_t> Number(const Value& v, absl::string_view path, double max) {
   if (!v.has_number_value()) return Bad(path, "not a number");
   const double d = v.number_value();
-  if (!(d >= 0 && d <= max) || std::floor(d) != d) return Bad(path, absl::StrCat(d, " is out of range 0..", max));
+  if (!(d >= 0 && d <= max) || std::floor(d) != d)
+    return Bad(path, absl::StrCat(d, " is out of range 0..", max));
   return static_cast<uint32_t>(d);
 }
 
@@ -99,7 +100,8 @@ absl::StatusOr<CiliumService> ParseValue(absl::string_view json) {
   Struct root;
   google::protobuf::util::JsonParseOptions options;
   if (auto s = google::protobuf::util::JsonStringToMessage(std::string(json), &root, options); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("not a JSON object: ", std::string(s.message().data(), s.message().size())));
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a JSON object: ", std::string(s.message().data(), s.message().size())));
   }
   CiliumService out;
   absl::StatusOr<std::string> cluster = String(root, "cluster", true);

@@ -10,13 +10,13 @@ namespace causeway::adapters {
 namespace {
 
 std::chrono::system_clock::time_point In(double seconds) {
-  return std::chrono::system_clock::now() +
-         std::chrono::duration_cast<std::chrono::system_clock::duration>(
-             std::chrono::duration<double>(seconds));
+  return std::chrono::system_clock::now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                                std::chrono::duration<double>(seconds));
 }
 
 absl::Status Unavailable(absl::string_view what, const grpc::Status& s) {
-  return absl::UnavailableError(absl::StrCat(what, ": ", s.error_message().empty() ? "stream closed" : s.error_message()));
+  return absl::UnavailableError(
+      absl::StrCat(what, ": ", s.error_message().empty() ? "stream closed" : s.error_message()));
 }
 
 }  // namespace

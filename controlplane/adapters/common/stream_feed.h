@@ -4,13 +4,13 @@
 #ifndef CAUSEWAY_CONTROLPLANE_ADAPTERS_COMMON_STREAM_FEED_H_
 #define CAUSEWAY_CONTROLPLANE_ADAPTERS_COMMON_STREAM_FEED_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <cstdint>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "causeway/v1/api.grpc.pb.h"

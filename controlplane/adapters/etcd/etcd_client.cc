@@ -10,9 +10,8 @@ namespace causeway::etcd {
 namespace {
 
 std::chrono::system_clock::time_point In(double seconds) {
-  return std::chrono::system_clock::now() +
-         std::chrono::duration_cast<std::chrono::system_clock::duration>(
-             std::chrono::duration<double>(seconds));
+  return std::chrono::system_clock::now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                                std::chrono::duration<double>(seconds));
 }
 
 absl::Status ToAbsl(const grpc::Status& s, absl::string_view what) {
@@ -20,9 +19,7 @@ absl::Status ToAbsl(const grpc::Status& s, absl::string_view what) {
                       absl::StrCat("etcd ", what, ": ", s.error_message()));
 }
 
-KeyValue FromProto(const mvccpb::KeyValue& kv) {
-  return {kv.key(), kv.value(), kv.mod_revision()};
-}
+KeyValue FromProto(const mvccpb::KeyValue& kv) { return {kv.key(), kv.value(), kv.mod_revision()}; }
 
 }  // namespace
 
@@ -140,8 +137,8 @@ absl::StatusOr<std::vector<Event>> WatchStream::Next() {
   while (!broken_ && stream_->Read(&response)) {
     if (response.compact_revision() > 0) {
       broken_ = true;
-      return absl::OutOfRangeError(absl::StrCat("etcd watch: revisions before ", response.compact_revision(),
-                                                " were compacted"));
+      return absl::OutOfRangeError(
+          absl::StrCat("etcd watch: revisions before ", response.compact_revision(), " were compacted"));
     }
     if (response.canceled()) {
       broken_ = true;

@@ -3,12 +3,12 @@
 #ifndef CAUSEWAY_CONTROLPLANE_ADAPTERS_ETCD_ETCD_CLIENT_H_
 #define CAUSEWAY_CONTROLPLANE_ADAPTERS_ETCD_ETCD_CLIENT_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -51,8 +51,8 @@ class Client {
   // Every key with `prefix` at `revision` (0: the newest), read in pages of `page_size` keys at the
   // same revision so that no answer grows past gRPC's message limit. A compacted revision fails with
   // OUT_OF_RANGE (etcd's ErrCompacted).
-  absl::StatusOr<RangeResult> RangePrefix(absl::string_view prefix, int64_t revision,
-                                          double timeout_seconds, int64_t page_size = 500);
+  absl::StatusOr<RangeResult> RangePrefix(absl::string_view prefix, int64_t revision, double timeout_seconds,
+                                          int64_t page_size = 500);
 
   // Both answer the store's revision after the change.
   absl::StatusOr<int64_t> Put(absl::string_view key, absl::string_view value, double timeout_seconds);

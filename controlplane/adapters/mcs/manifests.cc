@@ -1,12 +1,12 @@
 #include "controlplane/adapters/mcs/manifests.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
 #include <utility>
-
-#include <google/protobuf/util/json_util.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -40,7 +40,8 @@ std::optional<v1::Protocol> Protocol(Reader& r, const YAML::Node& map, const std
   if (!p.has_value()) return std::nullopt;
   if (*p == "TCP") return v1::TCP;
   if (*p == "UDP") return v1::UDP;
-  r.Note(map, absl::StrCat(path, ": protocol ", *p, " is not one causeway forwards (TCP, UDP): port skipped"));
+  r.Note(map,
+         absl::StrCat(path, ": protocol ", *p, " is not one causeway forwards (TCP, UDP): port skipped"));
   return std::nullopt;
 }
 
@@ -72,14 +73,14 @@ class Converter {
       const std::string api = r_.String(doc, "apiVersion", Path(i) + ".apiVersion", "").value_or("");
       if (kind == "ServiceImport" || kind == "ServiceExport") {
         if (!absl::StartsWith(api, "multicluster.x-k8s.io/")) {
-          r_.Problem(doc, Path(i) + ".apiVersion", absl::StrCat(kind, " of apiVersion ", api,
-                                                                 ": expected multicluster.x-k8s.io/*"));
+          r_.Problem(doc, Path(i) + ".apiVersion",
+                     absl::StrCat(kind, " of apiVersion ", api, ": expected multicluster.x-k8s.io/*"));
         }
         exports += kind == "ServiceExport";
       } else if (kind == "EndpointSlice") {
         if (api != "discovery.k8s.io/v1") {
-          r_.Problem(doc, Path(i) + ".apiVersion", absl::StrCat("EndpointSlice of apiVersion ", api,
-                                                                 ": expected discovery.k8s.io/v1"));
+          r_.Problem(doc, Path(i) + ".apiVersion",
+                     absl::StrCat("EndpointSlice of apiVersion ", api, ": expected discovery.k8s.io/v1"));
         } else {
           EndpointSlice(doc, Path(i));
         }
@@ -88,7 +89,8 @@ class Converter {
       }
     }
     if (exports > 0) {
-      r_.notes().push_back(absl::StrCat(source_, ": ", exports, " ServiceExport(s): nothing to change in causeway ",
+      r_.notes().push_back(absl::StrCat(source_, ": ", exports,
+                                        " ServiceExport(s): nothing to change in causeway ",
                                         "(exporting is the source cluster's business; the EndpointSlices it ",
                                         "exports carry the endpoints)"));
     }
@@ -147,9 +149,11 @@ class Converter {
       sp = path;
     }
     const std::string type = r_.String(spec, "type", sp + ".type", "ClusterSetIP").value_or("");
-    const std::string affinity = r_.String(spec, "sessionAffinity", sp + ".sessionAffinity", "None").value_or("");
+    const std::string affinity =
+        r_.String(spec, "sessionAffinity", sp + ".sessionAffinity", "None").value_or("");
     if (type != "ClusterSetIP" && type != "Headless") {
-      r_.Problem(Reader::Child(spec, "type"), sp + ".type", absl::StrCat("\"", type, "\": ClusterSetIP or Headless"));
+      r_.Problem(Reader::Child(spec, "type"), sp + ".type",
+                 absl::StrCat("\"", type, "\": ClusterSetIP or Headless"));
     }
     if (affinity != "None" && affinity != "ClientIP") {
       r_.Problem(Reader::Child(spec, "sessionAffinity"), sp + ".sessionAffinity",
@@ -184,11 +188,13 @@ class Converter {
       return;
     }
     if (affinity == "ClientIP") {
-      r_.Note(doc, absl::StrCat("ServiceImport ", key, ": sessionAffinity ClientIP is not kept: causeway ",
-                                "hashes each flow's 5-tuple, so one client's flows may go to different endpoints"));
+      r_.Note(doc, absl::StrCat(
+                       "ServiceImport ", key, ": sessionAffinity ClientIP is not kept: causeway ",
+                       "hashes each flow's 5-tuple, so one client's flows may go to different endpoints"));
     }
     for (const ImportPort& p : import.ports) {
-      absl::StatusOr<std::string> name = adapters::ServiceNameForPort(meta->second, p.name, import.ports.size());
+      absl::StatusOr<std::string> name =
+          adapters::ServiceNameForPort(meta->second, p.name, import.ports.size());
       if (!name.ok()) {
         r_.Problem(doc, path, name.status().message());
         continue;
@@ -210,10 +216,11 @@ class Converter {
     const YAML::Node meta_node = Reader::Child(doc, "metadata");
     const YAML::Node labels = Reader::Child(meta_node, "labels");
     const std::string lp = path + ".metadata.labels";
-    std::optional<std::string> service = r_.String(labels, kServiceNameLabel, absl::StrCat(lp, "[", kServiceNameLabel, "]"),
-                                                   "");
+    std::optional<std::string> service =
+        r_.String(labels, kServiceNameLabel, absl::StrCat(lp, "[", kServiceNameLabel, "]"), "");
     if (service.has_value() && service->empty()) {
-      service = r_.String(labels, "kubernetes.io/service-name", absl::StrCat(lp, "[", kServiceNameLabel, "]"));
+      service =
+          r_.String(labels, "kubernetes.io/service-name", absl::StrCat(lp, "[", kServiceNameLabel, "]"));
     }
     std::optional<std::string> cluster =
         r_.String(labels, kSourceClusterLabel, absl::StrCat(lp, "[", kSourceClusterLabel, "]"));
@@ -230,7 +237,8 @@ class Converter {
       service = cluster = "";
     }
     if (type != "IPv4" && type != "IPv6") {
-      r_.Problem(Reader::Child(doc, "addressType"), path + ".addressType", absl::StrCat("\"", type, "\": IPv4, IPv6 or FQDN"));
+      r_.Problem(Reader::Child(doc, "addressType"), path + ".addressType",
+                 absl::StrCat("\"", type, "\": IPv4, IPv6 or FQDN"));
       return;
     }
     const std::string key = absl::StrCat(meta->first, "/", *service);
@@ -253,11 +261,13 @@ class Converter {
       if (!usable || !name || !port || !protocol) continue;
       size_t port_names = ports.size();
       if (import != nullptr) {
-        auto it = std::find_if(import->ports.begin(), import->ports.end(),
-                               [&](const ImportPort& p) { return p.name == *name && p.protocol == *protocol; });
+        auto it = std::find_if(import->ports.begin(), import->ports.end(), [&](const ImportPort& p) {
+          return p.name == *name && p.protocol == *protocol;
+        });
         if (it == import->ports.end()) {
-          r_.Note(ports[i], absl::StrCat(pp, ": ServiceImport ", key, " has no ", v1::Protocol_Name(*protocol),
-                                         " port named \"", *name, "\": skipped"));
+          r_.Note(ports[i],
+                  absl::StrCat(pp, ": ServiceImport ", key, " has no ", v1::Protocol_Name(*protocol),
+                               " port named \"", *name, "\": skipped"));
           continue;
         }
         port_names = import->ports.size();

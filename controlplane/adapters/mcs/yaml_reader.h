@@ -3,12 +3,12 @@
 #ifndef CAUSEWAY_CONTROLPLANE_ADAPTERS_MCS_YAML_READER_H_
 #define CAUSEWAY_CONTROLPLANE_ADAPTERS_MCS_YAML_READER_H_
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "absl/strings/string_view.h"
 
