@@ -332,6 +332,30 @@ TEST_F(CiliumEtcdTest, ResumesAfterAdapterRestartSendingOnlyTheDifference) {
   EXPECT_EQ(CountOf(log, "resuming from etcd revision 0 "), 1) << log;
 }
 
+TEST_F(CiliumEtcdTest, SplitsLargeChangesWithTheRevisionOnTheLastUpdate) {
+  adapter_->Stop();
+  for (const char* name : {"s1", "s2", "s3"}) {
+    Put(Key("cluster-a", name),
+        absl::StrCat(R"({"cluster":"cluster-a","namespace":"default","name":")", name, R"(","clusterID":1,)",
+                     R"("frontends":{"10.96.1.)", std::string(1, name[1]),
+                     R"(":{"":{"Protocol":"TCP","Port":80}}},)", R"("backends":{"10.244.7.)",
+                     std::string(1, name[1]), R"(":{"":{"Protocol":"TCP","Port":80}}}})"));
+  }
+  const uint64_t before = Stats().pushes_accepted();
+  StartAdapter({"--max_update_bytes=1"});  // every part an update of its own
+  Eventually([&] { return Services(); },
+             {"default/s1 10.96.1.1:80/TCP", "default/s2 10.96.1.2:80/TCP", "default/s3 10.96.1.3:80/TCP"});
+  ASSERT_TRUE(WaitFor([&] { return Stats().pushes_accepted() == before + 4; }));  // the cluster, 3 services
+  // The last update carried the revision: a restart finds causewayd up to date.
+  const int up_to_date = CountOf(ReadFile(AdapterLog()), "causewayd is up to date");
+  adapter_->Stop();
+  StartAdapter();
+  ASSERT_TRUE(WaitFor([&] {
+    return CountOf(ReadFile(AdapterLog()), "causewayd is up to date") == up_to_date + 1;
+  })) << ReadFile(AdapterLog());
+  EXPECT_EQ(Stats().pushes_accepted(), before + 4);
+}
+
 TEST_F(CiliumEtcdTest, UpsertsEverythingWhenTheResumeRevisionWasCompacted) {
   Put(Key("cluster-a", "rebel-base"), Rebel("cluster-a", 1, {"10.244.1.17"}));
   Put(Key("cluster-a", "gone"),

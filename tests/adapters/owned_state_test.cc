@@ -74,6 +74,27 @@ TEST(OwnedState, NoDiffBetweenEqualStatesAndTakingPartsConverges) {
   EXPECT_THAT(Diff(s, after), IsEmpty());
 }
 
+TEST(OwnedState, BatchesKeepOrderAndSize) {
+  const std::vector<DeltaPart> parts = Diff(Load(kBefore), Load(kAfter));
+  const size_t one = parts[2].delta.ByteSizeLong();
+  std::vector<std::vector<DeltaPart>> batches = Batch(parts, one);
+  size_t n = 0;
+  std::vector<std::string> keys;
+  for (const auto& b : batches) {
+    size_t bytes = 0;
+    for (const DeltaPart& p : b) {
+      bytes += p.delta.ByteSizeLong();
+      keys.push_back(p.service_key);
+    }
+    EXPECT_TRUE(b.size() == 1 || bytes <= one);
+    n += b.size();
+  }
+  EXPECT_EQ(n, parts.size());
+  EXPECT_THAT(keys, ::testing::ElementsAre("", "ns/gone", "ns/kept", "ns/new"));
+  EXPECT_THAT(Batch(parts, 1 << 20), SizeIs(1));
+  EXPECT_THAT(Batch({}, 1 << 20), IsEmpty());
+}
+
 TEST(OwnedState, ClustersAreNeverDeleted) {
   EXPECT_THAT(Diff(Load("clusters: [{name: a, id: 1}]"), Load("clusters: []")), IsEmpty());
 }

@@ -89,6 +89,7 @@ absl::Status Adapter::ConnectFeed() {
   int64_t revision = 0;
   pushed_ = {};
   refused_.clear();
+  acked_version_ = *resume;
   if (!resume->empty() && !absl::SimpleAtoi(*resume, &revision)) {
     Log(absl::StrCat("causewayd's last version from ", options_.source, " is \"", *resume,
                      "\", not an etcd revision: upserting everything"));
@@ -141,35 +142,51 @@ absl::Status Adapter::Sync() {
     return absl::OkStatus();
   }
   announce_up_to_date_ = false;
-  const std::string version = absl::StrCat(view_revision_);
-  absl::StatusOr<adapters::StreamFeed::Answer> whole = feed_.Send(adapters::Merge(parts), version);
-  if (!whole.ok()) return whole.status();
-  if (whole->accepted) {
-    for (const adapters::DeltaPart& p : parts) {
-      p.service_key.empty() ? pushed_.TakeClusters(desired) : pushed_.TakeService(p.service_key, desired);
-      refused_.erase(p.service_key);
-    }
-    Log(absl::StrCat("pushed etcd revision ", version, ": ", parts.size(), " changes, causewayd version ",
-                     whole->version));
-    return absl::OkStatus();
-  }
-  // One part at a time, clusters first, so that the good ones get through.
+  return Push(parts, desired, absl::StrCat(view_revision_));
+}
+
+absl::Status Adapter::Push(const std::vector<adapters::DeltaPart>& parts, const adapters::OwnedState& desired,
+                           const std::string& version) {
+  const std::vector<std::vector<adapters::DeltaPart>> batches =
+      adapters::Batch(parts, options_.max_update_bytes);
   size_t accepted = 0;
-  for (const adapters::DeltaPart& p : parts) {
-    absl::StatusOr<adapters::StreamFeed::Answer> a = feed_.Send(p.delta, version);
-    if (!a.ok()) return a.status();
-    if (a->accepted) {
-      p.service_key.empty() ? pushed_.TakeClusters(desired) : pushed_.TakeService(p.service_key, desired);
-      refused_.erase(p.service_key);
-      ++accepted;
+  bool complete = false;
+  const auto take = [&](const adapters::DeltaPart& p) {
+    p.service_key.empty() ? pushed_.TakeClusters(desired) : pushed_.TakeService(p.service_key, desired);
+    refused_.erase(p.service_key);
+    ++accepted;
+  };
+  for (size_t b = 0; b < batches.size(); ++b) {
+    // Only the update that completes the change carries its revision: if the adapter stops half way,
+    // causewayd's RESUME names a revision whose whole view it has, and the rest is sent again.
+    const bool last_batch = b + 1 == batches.size();
+    absl::StatusOr<adapters::StreamFeed::Answer> whole =
+        feed_.Send(adapters::Merge(batches[b]), last_batch ? version : acked_version_);
+    if (!whole.ok()) return whole.status();
+    if (whole->accepted) {
+      for (const adapters::DeltaPart& p : batches[b]) take(p);
+      complete = last_batch;
       continue;
     }
-    refused_[p.service_key] = p.delta.SerializeAsString();
-    Log(absl::StrCat("causewayd refused ", p.service_key.empty() ? "the clusters" : p.service_key, ": ",
-                     absl::StrJoin(a->problems, "; ")));
+    // One part at a time, clusters first, so that the good ones get through.
+    for (size_t i = 0; i < batches[b].size(); ++i) {
+      const adapters::DeltaPart& p = batches[b][i];
+      const bool last = last_batch && i + 1 == batches[b].size();
+      absl::StatusOr<adapters::StreamFeed::Answer> a = feed_.Send(p.delta, last ? version : acked_version_);
+      if (!a.ok()) return a.status();
+      if (a->accepted) {
+        take(p);
+        complete = last;
+        continue;
+      }
+      refused_[p.service_key] = p.delta.SerializeAsString();
+      Log(absl::StrCat("causewayd refused ", p.service_key.empty() ? "the clusters" : p.service_key, ": ",
+                       absl::StrJoin(a->problems, "; ")));
+    }
   }
+  if (complete) acked_version_ = version;
   Log(absl::StrCat("pushed etcd revision ", version, ": ", accepted, " of ", parts.size(),
-                   " changes accepted"));
+                   " changes accepted in ", batches.size(), " batches"));
   return absl::OkStatus();
 }
 

@@ -9,6 +9,8 @@
 // made while it was away. When that revision was compacted, everything is upserted, and services
 // deleted meanwhile stay in causewayd (logged).
 //
+// Size: a change goes in updates of at most a few MiB; only the last carries the new revision.
+//
 // Refusals: a change is first sent whole; when causewayd refuses it, it is sent again one service at
 // a time, so one bad service never holds back the others. A refused part is logged once and not
 // retried until its content changes.
@@ -40,6 +42,8 @@ struct AdapterOptions {
   std::string local_cluster;       // the gateway's own cluster: its copies give the VIPs
   std::set<std::string> clusters;  // read only these clusters' keys; empty: all
   double retry_seconds = 1;
+  // Updates stay far below causewayd's message limit (64 MiB): a large first sync goes in several.
+  size_t max_update_bytes = 4 << 20;
 };
 
 class Adapter {
@@ -61,6 +65,8 @@ class Adapter {
   absl::Status LoadView();
   // Pushes pushed_ → the view's mapping. An error means the stream broke.
   absl::Status Sync();
+  absl::Status Push(const std::vector<adapters::DeltaPart>& parts, const adapters::OwnedState& desired,
+                    const std::string& version);
 
   // Runs on its own thread while the main loop waits for etcd: when causewayd goes away,
   // wakes the loop (cancels the watch) so that a causewayd that restarted without its state gets it
@@ -80,6 +86,7 @@ class Adapter {
   std::string last_notes_;
   bool announce_up_to_date_ = false;  // once per connection, for operators (and tests)
 
+  std::string acked_version_;                   // the last version_info causewayd accepted from this adapter
   adapters::OwnedState pushed_;                 // what causewayd holds from this adapter
   std::map<std::string, std::string> refused_;  // part → its refused bytes
 

@@ -16,6 +16,8 @@ ABSL_FLAG(std::string, cluster, "",
           "the gateway's own cluster (required): its copy of a service gives the service's VIPs");
 ABSL_FLAG(std::vector<std::string>, clusters, {}, "read only these clusters' services (default: all)");
 ABSL_FLAG(std::string, source, "cilium-etcd", "the source name causewayd keeps this feed's version under");
+ABSL_FLAG(uint64_t, max_update_bytes, 4 << 20,
+          "split larger changes into several updates (causewayd accepts messages up to 64 MiB)");
 ABSL_FLAG(double, retry_seconds, 1, "wait between retries when etcd or causewayd is unreachable");
 
 int main(int argc, char** argv) {
@@ -28,6 +30,7 @@ int main(int argc, char** argv) {
   o.local_cluster = absl::GetFlag(FLAGS_cluster);
   o.source = absl::GetFlag(FLAGS_source);
   o.retry_seconds = absl::GetFlag(FLAGS_retry_seconds);
+  o.max_update_bytes = absl::GetFlag(FLAGS_max_update_bytes);
   for (const std::string& c : absl::GetFlag(FLAGS_clusters)) {
     if (!c.empty()) o.clusters.insert(c);
   }

@@ -126,4 +126,19 @@ v1::Delta Merge(const std::vector<DeltaPart>& parts) {
   return out;
 }
 
+std::vector<std::vector<DeltaPart>> Batch(const std::vector<DeltaPart>& parts, size_t max_bytes) {
+  std::vector<std::vector<DeltaPart>> out;
+  size_t bytes = 0;
+  for (const DeltaPart& p : parts) {
+    const size_t size = p.delta.ByteSizeLong();
+    if (out.empty() || (bytes + size > max_bytes && !out.back().empty())) {
+      out.emplace_back();
+      bytes = 0;
+    }
+    out.back().push_back(p);
+    bytes += size;
+  }
+  return out;
+}
+
 }  // namespace causeway::adapters

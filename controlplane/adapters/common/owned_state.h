@@ -48,6 +48,10 @@ std::vector<DeltaPart> Diff(const OwnedState& from, const OwnedState& to);
 // The parts as one delta.
 v1::Delta Merge(const std::vector<DeltaPart>& parts);
 
+// The parts in order, in batches of about `max_bytes` of serialized deltas at most (a part larger
+// than that is a batch of its own).
+std::vector<std::vector<DeltaPart>> Batch(const std::vector<DeltaPart>& parts, size_t max_bytes);
+
 }  // namespace causeway::adapters
 
 #endif  // CAUSEWAY_CONTROLPLANE_ADAPTERS_COMMON_OWNED_STATE_H_
