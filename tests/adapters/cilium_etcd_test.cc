@@ -372,7 +372,8 @@ TEST_F(CiliumEtcdTest, UpsertsEverythingWhenTheResumeRevisionWasCompacted) {
   StartAdapter();
   Eventually([&] { return Endpoints("default/rebel-base"); },
              {"cluster-a/10.244.1.17:8080", "cluster-a/10.244.1.18:8080"});
-  EXPECT_TRUE(absl::StrContains(ReadFile(AdapterLog()), "was compacted: upserting everything"));
+  EXPECT_TRUE(absl::StrContains(ReadFile(AdapterLog()),
+                                "required revision has been compacted): upserting everything"));
   // The documented limit: what was deleted during the compacted stretch stays.
   EXPECT_EQ(Services(), (std::vector<std::string>{"default/gone 10.96.0.40:80/TCP",
                                                   "default/rebel-base 10.96.120.15:80/TCP"}));

@@ -98,8 +98,9 @@ absl::Status Adapter::ConnectFeed() {
     if (then.ok()) {
       pushed_ = adapters::OwnedState::From(MapView(ParseAll(then->kvs, false), options_.local_cluster).state);
     } else if (then.status().code() == absl::StatusCode::kOutOfRange) {
-      Log(absl::StrCat("etcd revision ", revision, " was compacted: upserting everything; services deleted ",
-                       "since then stay in causewayd"));
+      // Compacted, or a future revision (etcd was replaced by one with a shorter history).
+      Log(absl::StrCat("etcd revision ", revision, " is gone (", then.status().message(),
+                       "): upserting everything; services deleted since then stay in causewayd"));
     } else {
       return then.status();
     }
