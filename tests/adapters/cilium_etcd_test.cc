@@ -60,21 +60,10 @@ class CiliumEtcdTest : public ::testing::Test {
   void SetUp() override {
     etcd_bin_ = Env("CAUSEWAY_ETCD");
     if (etcd_bin_.empty() || !std::filesystem::exists(etcd_bin_)) GTEST_SKIP() << "no etcd binary";
-    const int client = FreePort(), peer = FreePort();
-    etcd_endpoint_ = absl::StrCat("127.0.0.1:", client);
-    const std::string peer_url = absl::StrCat("http://127.0.0.1:", peer);
-    etcd_ =
-        Process::Start({etcd_bin_, "--name=test", "--data-dir=" + dir_.path() + "/etcd",
-                        "--listen-client-urls=http://" + etcd_endpoint_,
-                        "--advertise-client-urls=http://" + etcd_endpoint_, "--listen-peer-urls=" + peer_url,
-                        "--initial-advertise-peer-urls=" + peer_url, "--initial-cluster=test=" + peer_url},
-                       dir_.path() + "/etcd.log");
-    // gRPC channels back off for seconds after a refused connection: connect only once it listens.
-    ASSERT_TRUE(WaitFor([&] { return CanConnect("127.0.0.1", client); }, 20))
-        << ReadFile(dir_.path() + "/etcd.log");
-    kv_ = std::make_unique<etcd::Client>(etcd::Connect(etcd_endpoint_));
-    ASSERT_TRUE(WaitFor([&] { return kv_->RangePrefix(kPrefix, 0, 1).ok(); }, 20))
-        << ReadFile(dir_.path() + "/etcd.log");
+    etcd_port_ = FreePort();
+    etcd_peer_port_ = FreePort();
+    etcd_endpoint_ = absl::StrCat("127.0.0.1:", etcd_port_);
+    StartEtcd();
     StartCausewayd();
     StartAdapter();
   }
@@ -84,6 +73,23 @@ class CiliumEtcdTest : public ::testing::Test {
     stub_.reset();  // an open client connection holds up causewayd's shutdown
     causewayd_.reset();
     etcd_.reset();
+  }
+
+  // On the same ports and data directory each time, so that a restart keeps the store.
+  void StartEtcd() {
+    const std::string peer_url = absl::StrCat("http://127.0.0.1:", etcd_peer_port_);
+    etcd_ =
+        Process::Start({etcd_bin_, "--name=test", "--data-dir=" + dir_.path() + "/etcd",
+                        "--listen-client-urls=http://" + etcd_endpoint_,
+                        "--advertise-client-urls=http://" + etcd_endpoint_, "--listen-peer-urls=" + peer_url,
+                        "--initial-advertise-peer-urls=" + peer_url, "--initial-cluster=test=" + peer_url},
+                       dir_.path() + "/etcd.log");
+    // gRPC channels back off for seconds after a refused connection: connect only once it listens.
+    ASSERT_TRUE(WaitFor([&] { return CanConnect("127.0.0.1", etcd_port_); }, 20))
+        << ReadFile(dir_.path() + "/etcd.log");
+    kv_ = std::make_unique<etcd::Client>(etcd::Connect(etcd_endpoint_));
+    ASSERT_TRUE(WaitFor([&] { return kv_->RangePrefix(kPrefix, 0, 1).ok(); }, 20))
+        << ReadFile(dir_.path() + "/etcd.log");
   }
 
   void StartCausewayd() {
@@ -169,6 +175,8 @@ class CiliumEtcdTest : public ::testing::Test {
 
   TempDir dir_;
   std::string etcd_bin_;
+  int etcd_port_ = 0;
+  int etcd_peer_port_ = 0;
   std::string etcd_endpoint_;
   std::string socket_;
   bool stats_ok_ = false;
@@ -391,6 +399,17 @@ TEST_F(CiliumEtcdTest, ReconnectsWhenCausewaydRestarts) {
   Put(Key("cluster-b", "rebel-base"), Rebel("cluster-b", 2, {"10.245.1.5"}));
   Eventually([&] { return Endpoints("default/rebel-base"); },
              {"cluster-a/10.244.1.17:8080", "cluster-a/10.244.1.18:8080", "cluster-b/10.245.1.5:8080"});
+  EXPECT_TRUE(adapter_->Running());
+}
+
+TEST_F(CiliumEtcdTest, WatchesAgainWhenEtcdRestarts) {
+  Put(Key("cluster-a", "rebel-base"), Rebel("cluster-a", 1, {"10.244.1.17"}));
+  Eventually([&] { return Endpoints("default/rebel-base"); }, {"cluster-a/10.244.1.17:8080"});
+  etcd_->Stop();
+  StartEtcd();
+  Put(Key("cluster-a", "rebel-base"), Rebel("cluster-a", 1, {"10.244.1.17", "10.244.1.19"}));
+  Eventually([&] { return Endpoints("default/rebel-base"); },
+             {"cluster-a/10.244.1.17:8080", "cluster-a/10.244.1.19:8080"});
   EXPECT_TRUE(adapter_->Running());
 }
 
