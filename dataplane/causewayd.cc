@@ -2,17 +2,21 @@
 //
 //   causewayd -l 0-1 --vdev=net_af_packet0,iface=lb0 -- --snapshot-file=FILE [--neighbor=IP,MAC]...
 //       [--default-next-hop-mac=MAC] [--tunnel-source=IP]... [--idle-sleep-us=100]
-//       [--flow-table-size=1048576]
+//       [--flow-table-size=1048576] [--exception-tap=IFNAME]
 //       [--mbufs-per-port=8191]
 //
 // Every probed port is used, one RX/TX queue pair per worker lcore (the main lcore works too when
-// it is the only one). Until the gRPC control plane drives it, the tables come from
+// it is the only one). --exception-tap creates a kernel TAP interface (net_tap, with the first
+// port's MAC) for the first port: frames that are the host's (not a VIP or gateway address, other
+// protocols) go to it, and what the host sends through it leaves on that port, so the host can share
+// the NIC. Until the gRPC control plane drives it, the tables come from
 // --snapshot-file (see snapshot_file.h; a test stand-in with round-robin tables, not Maglev).
 // SIGINT/SIGTERM: workers finish their burst, ports stop, the counters are printed, exit 0.
 // Telemetry: /causeway/counters and /causeway/snapshot (telemetry.h). rte_pdump is enabled, so
 // dpdk-dumpcap can capture from a running causewayd started with shared config.
 #include <rte_eal.h>
 #include <rte_ethdev.h>
+#include <rte_dev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -48,6 +52,7 @@ struct Options {
   WorkerLoopConfig loop;
   uint32_t flow_table_size = 1u << 20;
   uint32_t mbufs_per_port = 8191;
+  std::string exception_tap;  // kernel interface name for frames that are the host's
 };
 
 bool ParseMac(const std::string& text, rte_ether_addr& mac) {
@@ -79,6 +84,8 @@ bool ParseOptions(int argc, char** argv, Options& o) {
       auto ip = net::IpAddress::Parse(value);
       if (!ip.ok()) return false;
       (ip->is_v4() ? o.settings.tunnel_source_v4 : o.settings.tunnel_source_v6) = *ip;
+    } else if (name == "--exception-tap") {
+      o.exception_tap = value;
     } else if (name == "--idle-sleep-us") {
       o.loop.idle_sleep_us = static_cast<uint32_t>(std::strtoul(value.c_str(), nullptr, 10));
     } else if (name == "--flow-table-size") {
@@ -185,6 +192,30 @@ int Main(int argc, char** argv) {
   // dpdk-dumpcap (a secondary process) can capture from the ports; it needs the primary's shared
   // config, so not with --in-memory or --no-shconf.
   const bool pdump = rte_pdump_init() == 0;
+  if (!opts.exception_tap.empty() && !started.empty()) {
+    // Created after the physical ports were enumerated, so it is not one of them.
+    char text[RTE_ETHER_ADDR_FMT_SIZE];
+    rte_ether_format_addr(text, sizeof text, &workers[0]->ports[0].mac);
+    // Hot-plugged through EAL (the vdev bus library is not among libdpdk's link libraries).
+    const std::string devargs = std::string("net_tap_causeway,iface=") + opts.exception_tap + ",mac=" + text;
+    uint16_t tap = 0;
+    rte_ether_addr tap_mac{};
+    rte_mempool* pool = rte_pktmbuf_pool_create("mbufs_host", opts.mbufs_per_port, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                                SOCKET_ID_ANY);
+    PortConfig pc;
+    pc.queues = static_cast<uint16_t>(nworkers);
+    absl::Status s = pool == nullptr ? absl::ResourceExhaustedError("mempool")
+                     : rte_dev_probe(devargs.c_str()) != 0 ? absl::InternalError("rte_dev_probe(" + devargs + ")")
+                     : rte_eth_dev_get_port_by_name("net_tap_causeway", &tap) != 0 ? absl::NotFoundError("TAP port")
+                     : StartPort(tap, pc, pool, tap_mac);
+    if (!s.ok()) {
+      std::fprintf(stderr, "causewayd: exception TAP %s: %s\n", opts.exception_tap.c_str(), std::string(s.message()).c_str());
+      return 1;
+    }
+    started.push_back(tap);
+    for (auto& w : workers) w->ports[0].host_port = tap;
+    std::printf("causewayd: exception path to %s (port %u)\n", opts.exception_tap.c_str(), tap);
+  }
   std::vector<const WorkerCounters*> counters;
   for (const auto& w : workers) counters.push_back(&w->ctx.counters);
   RegisterTelemetry(std::move(counters), store->get());

@@ -12,7 +12,7 @@
 namespace causeway::dataplane {
 
 // X(name, meaning). Drops start with drop_; every packet received ends in exactly one of
-// forwarded_*, *_replies/_sent, or drop_* (tests rely on that).
+// forwarded_*, *_replies/_sent, to_host or drop_* (tests rely on that).
 #define CAUSEWAY_DP_COUNTERS(X)                                                                    \
   X(rx, "frames received")                                                                         \
   X(tx, "frames handed to the port and accepted")                                                  \
@@ -24,6 +24,8 @@ namespace causeway::dataplane {
   X(flow_table_full, "a new flow found no room in the flow table (also counted as untracked)")     \
   X(flow_rescheduled, "an entry's backend left the service; the flow was chosen again")            \
   X(flow_expired, "flow entries removed by aging")                                                 \
+  X(to_host, "frames for the host, passed to the exception path (TAP)")                            \
+  X(from_host, "frames from the exception path sent out the port")                                 \
   X(arp_replies, "ARP replies for our addresses and VIPs")                                         \
   X(nd_replies, "neighbour advertisements for our addresses and VIPs")                             \
   X(echo_replies, "ICMP/ICMPv6 echo replies")                                                      \

@@ -30,8 +30,9 @@ bool IsSynOnly(const ParsedPacket& p) {
 
 class Burst {
  public:
-  Burst(WorkerContext& ctx, const Tables& t, uint32_t now_ms, rte_mbuf** out)
-      : ctx_(ctx), t_(t), now_ms_(now_ms), out_(out), vips_(t), stats_(t.stats(ctx.worker_id)) {}
+  Burst(WorkerContext& ctx, const Tables& t, uint32_t now_ms, rte_mbuf** out, rte_mbuf** to_host)
+      : ctx_(ctx), t_(t), now_ms_(now_ms), out_(out), to_host_(to_host), vips_(t),
+        stats_(t.stats(ctx.worker_id)) {}
 
   void Run(rte_mbuf** pkts, uint16_t n) {
     ParsedPacket parsed[kBurstSize];
@@ -53,11 +54,18 @@ class Burst {
   }
 
   uint16_t sent() const { return sent_; }
+  uint16_t to_host() const { return host_count_; }
 
  private:
   void Drop(rte_mbuf* m, Counter reason) {
     counters_.Add(reason);
     rte_pktmbuf_free(m);
+  }
+  // Frames that are not for causeway: to the host when there is an exception path, else dropped.
+  void NotOurs(rte_mbuf* m, Counter reason) {
+    if (to_host_ == nullptr) return Drop(m, reason);
+    counters_.Add(Counter::to_host);
+    to_host_[host_count_++] = m;
   }
   void Send(rte_mbuf* m, Counter reason) {
     counters_.Add(reason);
@@ -67,20 +75,26 @@ class Burst {
   void Classify(rte_mbuf* m, ParsedPacket& p) {
     switch (p.kind) {
       case FrameKind::kDrop:
-        return Drop(m, p.drop_reason);
+        return p.drop_reason == Counter::drop_unsupported ? NotOurs(m, p.drop_reason) : Drop(m, p.drop_reason);
       case FrameKind::kArpRequest:
-        return ReplyArp(m, p, t_, ctx_.port_mac) ? Send(m, Counter::arp_replies) : Drop(m, Counter::drop_not_for_us);
+        return ReplyArp(m, p, t_, ctx_.port_mac) ? Send(m, Counter::arp_replies) : NotOurs(m, Counter::drop_not_for_us);
       case FrameKind::kNdSolicit:
         return ReplyNeighborSolicit(m, p, t_, ctx_.port_mac) ? Send(m, Counter::nd_replies)
-                                                             : Drop(m, Counter::drop_not_for_us);
+                                                             : NotOurs(m, Counter::drop_not_for_us);
       case FrameKind::kEchoRequest:
-        return ReplyEcho(m, p, t_, ctx_.port_mac) ? Send(m, Counter::echo_replies) : Drop(m, Counter::drop_not_for_us);
+        return ReplyEcho(m, p, t_, ctx_.port_mac) ? Send(m, Counter::echo_replies) : NotOurs(m, Counter::drop_not_for_us);
       case FrameKind::kLoadBalance:
         break;
     }
     const uint8_t* l3 = rte_pktmbuf_mtod_offset(m, const uint8_t*, p.l2_len);
     const ServiceRoute* svc = vips_.Find(l3, p);
-    if (svc == nullptr) return Drop(m, Counter::drop_no_vip);
+    if (svc == nullptr) {
+      // A VIP or gateway address without this port: ours, and refused. Any other address: the host's.
+      if (to_host_ != nullptr && !p.icmp_error && !t_.IsLocalAddress(AddressesOf(l3, p).vip, p.ipv6)) {
+        return NotOurs(m, Counter::drop_no_vip);
+      }
+      return Drop(m, Counter::drop_no_vip);
+    }
     if (p.ttl <= 1) return Drop(m, Counter::drop_ttl);
     const uint16_t k = pending_count_++;
     MakeFlowKey(l3, p, keys_[k]);
@@ -201,6 +215,8 @@ class Burst {
   const Tables& t_;
   const uint32_t now_ms_;
   rte_mbuf** out_;
+  rte_mbuf** to_host_;
+  uint16_t host_count_ = 0;
   VipLookup vips_;
   TrafficStats* const stats_;
   uint16_t sent_ = 0;
@@ -215,16 +231,23 @@ class Burst {
 }  // namespace
 
 uint16_t ProcessBurst(WorkerContext& ctx, const Tables* tables, rte_mbuf** pkts, uint16_t n,
-                      uint32_t now_ms, rte_mbuf** out) {
+                      uint32_t now_ms, rte_mbuf** out, rte_mbuf** to_host, uint16_t* host_count) {
+  if (host_count != nullptr) *host_count = 0;
   if (tables == nullptr) {
     rte_pktmbuf_free_bulk(pkts, n);
     ctx.counters.value[static_cast<size_t>(Counter::rx)] += n;
     ctx.counters.value[static_cast<size_t>(Counter::drop_no_snapshot)] += n;
     return 0;
   }
-  Burst burst(ctx, *tables, now_ms, out);
+  Burst burst(ctx, *tables, now_ms, out, to_host);
   burst.Run(pkts, n);
+  if (host_count != nullptr) *host_count = burst.to_host();
   return burst.sent();
+}
+
+uint16_t ProcessBurst(WorkerContext& ctx, const Tables* tables, rte_mbuf** pkts, uint16_t n,
+                      uint32_t now_ms, rte_mbuf** out) {
+  return ProcessBurst(ctx, tables, pkts, n, now_ms, out, nullptr, nullptr);
 }
 
 }  // namespace causeway::dataplane

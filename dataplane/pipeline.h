@@ -20,6 +20,13 @@ namespace causeway::dataplane {
 uint16_t ProcessBurst(WorkerContext& ctx, const Tables* tables, rte_mbuf** pkts, uint16_t n,
                       uint32_t now_ms, rte_mbuf** out);
 
+// The same with an exception path: frames for the host rather than for causeway — other
+// ethertypes, IP protocols causeway does not balance, ARP/ND/echo/TCP/UDP for addresses that are
+// neither VIPs nor gateway addresses — go to `to_host` (room for n; *host_count of them) instead of
+// being dropped, counted as to_host. Malformed frames are never passed on.
+uint16_t ProcessBurst(WorkerContext& ctx, const Tables* tables, rte_mbuf** pkts, uint16_t n,
+                      uint32_t now_ms, rte_mbuf** out, rte_mbuf** to_host, uint16_t* host_count);
+
 }  // namespace causeway::dataplane
 
 #endif  // CAUSEWAY_DATAPLANE_PIPELINE_H_

@@ -13,18 +13,34 @@ void RunWorker(WorkerContext& ctx, SnapshotStore& store, const std::vector<PortQ
   const uint64_t cycles_per_ms = rte_get_tsc_hz() / 1000;
   rte_mbuf* in[kBurstSize];
   rte_mbuf* out[kBurstSize];
+  rte_mbuf* host[kBurstSize];
   uint32_t idle_polls = 0;
   store.RegisterWorker(ctx.worker_id);
   while (!stop.load(std::memory_order_relaxed)) {
     bool received = false;
     for (const PortQueue& pq : ports) {
+      if (pq.host_port >= 0) {
+        const auto hp = static_cast<uint16_t>(pq.host_port);
+        const uint16_t from_host = rte_eth_rx_burst(hp, pq.queue, in, kBurstSize);
+        if (from_host > 0) {
+          received = true;
+          ctx.counters.value[static_cast<size_t>(Counter::from_host)] += from_host;
+          SendBurst(pq.port, pq.queue, in, from_host, ctx.counters);
+        }
+      }
       const uint16_t n = rte_eth_rx_burst(pq.port, pq.queue, in, kBurstSize);
       if (n == 0) continue;
       received = true;
       ctx.port_mac = pq.mac;
       const auto now_ms = static_cast<uint32_t>(rte_get_tsc_cycles() / cycles_per_ms);
-      const uint16_t m = ProcessBurst(ctx, store.Current(), in, n, now_ms, out);
+      if (pq.host_port < 0) {
+        SendBurst(pq.port, pq.queue, out, ProcessBurst(ctx, store.Current(), in, n, now_ms, out), ctx.counters);
+        continue;
+      }
+      uint16_t to_host = 0;
+      const uint16_t m = ProcessBurst(ctx, store.Current(), in, n, now_ms, out, host, &to_host);
       SendBurst(pq.port, pq.queue, out, m, ctx.counters);
+      SendBurst(static_cast<uint16_t>(pq.host_port), pq.queue, host, to_host, ctx.counters);
     }
     // Between bursts the worker holds no table pointer.
     store.Quiescent(ctx.worker_id);

@@ -20,6 +20,9 @@ struct PortQueue {
   uint16_t port = 0;
   uint16_t queue = 0;
   rte_ether_addr mac{};
+  // The exception path's port (a TAP to the host kernel), or -1: frames for the host go there, and
+  // what the host sends through it leaves on `port`. Same queue index.
+  int32_t host_port = -1;
 };
 
 struct WorkerLoopConfig {

@@ -11,7 +11,7 @@ The client reaches them through the gateway addresses 10.99.0.1 / fd99::1, answe
 ARP and neighbour discovery. Each backend runs dsr_backend.py, which checks every encapsulated
 packet it captures and decapsulates it into a TUN device, so the backend's kernel answers the client
 directly (DSR). Asserts: UDP and TCP through both backends of every service, a flow stays on one
-backend, every captured IPIP packet is well formed, the /causeway/ telemetry
+backend, the host behind causewayd's exception TAP answers TCP on its own address, every captured IPIP packet is well formed, the /causeway/ telemetry
 commands answer, causewayd stops cleanly on SIGTERM with exit code 0. Needs root (namespaces); exits 77 (skipped) otherwise.
 
 usage: e2e_test.py CAUSEWAYD DSR_BACKEND_PY [WORKERS]
@@ -34,6 +34,7 @@ TAG = "cwe%d" % (os.getpid() % 100000)
 NS = {n: "%s-%s" % (TAG, n) for n in ("sw", "cli", "lb", "b1", "b2")}
 VIP, VIP_GUE, GW, CLIENT = "10.99.1.100", "10.99.1.101", "10.99.0.1", "10.99.0.2"
 VIP6, GW6, CLIENT6 = "fd99:1::100", "fd99::1", "fd99::2"
+HOST, HOST_PORT = "10.99.0.5", 2222  # the lb host's own address, behind causewayd's exception TAP
 BACKENDS = {"b1": "10.99.0.11", "b2": "10.99.0.12"}
 BACKENDS6 = {"b1": "fd99::11", "b2": "fd99::12"}
 PORT = 80
@@ -103,11 +104,27 @@ class Topology:
              "0" if workers == 1 else ",".join("%d@%d" % (i, i % os.cpu_count()) for i in range(workers + 1)),
              "--no-pci", "--no-huge", "-m", "256", "--no-shconf", "--file-prefix", self.prefix, "--log-level=error",
              "--vdev=net_af_packet0,iface=l0,framecnt=4096,qpairs=%d" % workers, "--", "--snapshot-file=" + snap,
-             "--idle-sleep-us=200", "--flow-table-size=65536"] + neighbors,
+             "--idle-sleep-us=200", "--flow-table-size=65536", "--exception-tap=cwhost"] + neighbors,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.procs.append(self.lb)
-        line = self.lb.stdout.readline()
-        assert "port 0 up" in line, "causewayd did not start: " + line + self.lb.stdout.read()
+        # Read until causewayd says the port and the exception path are up (DPDK logs may come
+        # first on the same pipe); EOF means it exited.
+        seen = []
+        while not any("exception path to cwhost" in l for l in seen):
+            line = self.lb.stdout.readline()
+            assert line, "causewayd exited: " + "".join(seen)
+            seen.append(line)
+        assert any("port 0 up" in l for l in seen), "".join(seen)
+        # The host's own address and a service on it, reached through causewayd's exception path.
+        sh("ip", "addr", "add", HOST + "/24", "dev", "cwhost", ns=NS["lb"])
+        sh("ip", "link", "set", "cwhost", "up", ns=NS["lb"])
+        server = ("import socket\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                  "s.bind((%r, %d))\ns.listen(8)\nprint('ready', flush=True)\n"
+                  "while True:\n    c, _ = s.accept()\n    c.sendall(b'host')\n    c.close()\n" % (HOST, HOST_PORT))
+        host = subprocess.Popen(["ip", "netns", "exec", NS["lb"], sys.executable, "-c", server],
+                                stdout=subprocess.PIPE, text=True)
+        self.procs.append(host)
+        assert host.stdout.readline().strip() == "ready"
 
     def stop_lb(self):
         self.lb.send_signal(signal.SIGTERM)
@@ -191,6 +208,8 @@ def tcp_round(vip=VIP):
 
 
 def main():
+    # A SIGTERM (meson's timeout) must still run the cleanup below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     if os.geteuid() != 0:
         print("SKIP: needs root for network namespaces")
         return SKIP
@@ -215,8 +234,13 @@ def main():
                 sticky = {udp_round(30000, vip) for _ in range(5)}
                 tcp = [tcp_round(vip) for _ in range(12)]
                 results[vip] = (udp, sticky, tcp)
+            # The host (SSH, BGP, ...) shares the port: ARP and TCP through the exception TAP.
+            c = socket.create_connection((HOST, HOST_PORT), timeout=5)
+            host_reply = c.recv(10)
+            c.close()
         finally:
             setns(root)
+        assert host_reply == b"host", host_reply
         for vip, (udp, sticky, tcp) in results.items():
             print(vip, "udp:", {b: udp.count(b) for b in BACKENDS}, "tcp:", {b: tcp.count(b) for b in BACKENDS})
             assert set(udp) == set(BACKENDS), "%s: UDP did not reach both backends: %s" % (vip, udp)
@@ -226,6 +250,7 @@ def main():
         tel = telemetry(TAG, "/causeway/counters")
         print("telemetry:", {k: v for k, v in tel.items() if v})
         assert tel["forwarded_new_flow"] >= 3 * (30 + 1 + 12) and tel["nd_replies"] >= 1
+        assert tel["to_host"] > 0 and tel["from_host"] > 0
         assert telemetry(TAG, "/causeway/snapshot")["version"] == 1
         per_backend = telemetry(TAG, "/causeway/backends")
         print("per backend:", per_backend)

@@ -406,6 +406,35 @@ TEST_F(GoldenPacketTest, FragmentsOfAPortZeroServiceForwardStatelessly) {
   ExpectDropped({tcp_fragment}, Counter::drop_no_vip);
 }
 
+// With an exception path, what is the host's goes to it unchanged; what is causeway's, or broken,
+// does not.
+TEST_F(GoldenPacketTest, HostFramesTakeTheExceptionPath) {
+  const Ip4 host = V4("10.0.0.5");
+  const std::vector<Bytes> hosts = {
+      ArpRequest(kClient, host),                                                        // ARP for the host
+      Ether(kPortMac, kClientMac, 0x0800, Ipv4(kClient, host, 6, Tcp4(kClient, host, 5000, 22, kSyn))),  // SSH
+      Ether(kPortMac, kClientMac, 0x0800, Ipv4(kClient, host, 1, Icmp(8, {0, 1, 0, 1}))),  // ping the host
+      Ether(kPortMac, kClientMac, 0x88cc, Bytes(46, 0)),                                // LLDP
+      Ether(kPortMac, kClientMac, 0x0800, Ipv4(kClient, kGw4, 89, Bytes(20, 0))),      // OSPF
+  };
+  std::vector<Bytes> to_host;
+  EXPECT_TRUE(h_.Run(hosts, tables_.get(), 1000, &to_host).empty());
+  ASSERT_EQ(to_host.size(), hosts.size());
+  for (size_t i = 0; i < hosts.size(); ++i) EXPECT_EQ(Hex(to_host[i]), Hex(hosts[i])) << i;
+  EXPECT_EQ(h_.count(Counter::to_host), hosts.size());
+
+  to_host.clear();
+  Bytes truncated = hosts[1];
+  truncated.resize(40);
+  const auto out = h_.Run({ClientTcp4(1, kSyn, {}, {}, -1, kVip4, 81),  // a VIP without that port: refused
+                           truncated, ClientTcp4(2, kSyn), ArpRequest(kClient, kVip4)},
+                          tables_.get(), 1000, &to_host);
+  EXPECT_TRUE(to_host.empty());
+  EXPECT_EQ(out.size(), 2u);  // the forwarded SYN and the ARP reply
+  EXPECT_EQ(h_.count(Counter::drop_no_vip), 1u);
+  EXPECT_EQ(h_.count(Counter::drop_malformed), 1u);
+}
+
 TEST_F(GoldenPacketTest, NothingPublishedDropsEverything) {
   EXPECT_TRUE(h_.Run({ClientTcp4(1, kSyn)}, nullptr).empty());
   EXPECT_EQ(h_.count(Counter::drop_no_snapshot), 1u);

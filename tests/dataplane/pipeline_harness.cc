@@ -28,7 +28,19 @@ PipelineHarness::~PipelineHarness() {
   rte_mempool_free(pool_);
 }
 
-std::vector<Bytes> PipelineHarness::Run(const std::vector<Bytes>& frames, const Tables* tables, uint32_t now_ms) {
+namespace {
+void Collect(rte_mbuf** mbufs, uint16_t n, std::vector<Bytes>& into) {
+  for (uint16_t i = 0; i < n; ++i) {
+    const auto* d = rte_pktmbuf_mtod(mbufs[i], const uint8_t*);
+    into.emplace_back(d, d + mbufs[i]->data_len);
+    if (mbufs[i]->pkt_len != mbufs[i]->data_len) throw std::runtime_error("pkt_len != data_len");
+    rte_pktmbuf_free(mbufs[i]);
+  }
+}
+}  // namespace
+
+std::vector<Bytes> PipelineHarness::Run(const std::vector<Bytes>& frames, const Tables* tables, uint32_t now_ms,
+                                        std::vector<Bytes>* to_host) {
   std::vector<Bytes> sent;
   for (size_t start = 0; start < frames.size(); start += kBurstSize) {
     const auto n = static_cast<uint16_t>(std::min<size_t>(kBurstSize, frames.size() - start));
@@ -42,13 +54,12 @@ std::vector<Bytes> PipelineHarness::Run(const std::vector<Bytes>& frames, const 
       if (data == nullptr && !f.empty()) throw std::runtime_error("frame too big");
       if (!f.empty()) std::memcpy(data, f.data(), f.size());
     }
-    const uint16_t m = ProcessBurst(ctx_, tables, in, n, now_ms, out);
-    for (uint16_t i = 0; i < m; ++i) {
-      const auto* d = rte_pktmbuf_mtod(out[i], const uint8_t*);
-      sent.emplace_back(d, d + out[i]->data_len);
-      if (out[i]->pkt_len != out[i]->data_len) throw std::runtime_error("pkt_len != data_len");
-      rte_pktmbuf_free(out[i]);
-    }
+    rte_mbuf* host[kBurstSize];
+    uint16_t host_count = 0;
+    const uint16_t m = to_host == nullptr ? ProcessBurst(ctx_, tables, in, n, now_ms, out)
+                                          : ProcessBurst(ctx_, tables, in, n, now_ms, out, host, &host_count);
+    Collect(out, m, sent);
+    if (to_host != nullptr) Collect(host, host_count, *to_host);
   }
   return sent;
 }

@@ -24,7 +24,9 @@ class PipelineHarness {
   ~PipelineHarness();
 
   // Processes the frames in bursts of up to 32 and returns what the pipeline sent, in order.
-  std::vector<Bytes> Run(const std::vector<Bytes>& frames, const Tables* tables, uint32_t now_ms = 1000);
+  // With `to_host`, the pipeline has an exception path and what it passes to the host lands there.
+  std::vector<Bytes> Run(const std::vector<Bytes>& frames, const Tables* tables, uint32_t now_ms = 1000,
+                         std::vector<Bytes>* to_host = nullptr);
   uint64_t count(Counter c) const { return ctx_.counters[c]; }
   unsigned in_use() const { return rte_mempool_in_use_count(pool_); }
   WorkerContext& ctx() { return ctx_; }
