@@ -58,6 +58,11 @@ int RunGet(const GetOptions& o, const ClientOptions& client_options, std::ostrea
     if (o.kind == "services") {
       status = CallAndPrint(client, &v1::Causeway::Stub::ListServices, v1::ListRequest(),
                             &PrintServicesTable, o.format, out);
+    } else if (o.kind == "state") {
+      // A config file: YAML unless JSON is asked for.
+      v1::State state;
+      status = client.stub().GetState(client.UnaryContext().get(), v1::GetStateRequest(), &state);
+      if (status.ok()) PrintMessage(state, o.format == Format::kJson ? Format::kJson : Format::kYaml, out);
     } else if (o.kind == "endpoints") {
       v1::ListEndpointsRequest request;
       request.set_service(o.service);
@@ -119,10 +124,11 @@ void PrintClustersTable(const v1::ListClustersResponse& response, std::ostream& 
 
 Command AddGetCommand(CLI::App& app, const ClientOptions& client) {
   auto o = std::make_shared<GetOptions>();
-  CLI::App* cmd = app.add_subcommand("get", "list what causewayd holds: services, endpoints, clusters");
-  cmd->add_option("kind", o->kind, "services, endpoints or clusters")
+  CLI::App* cmd =
+      app.add_subcommand("get", "list what causewayd holds: services, endpoints, clusters, or the whole state");
+  cmd->add_option("kind", o->kind, "services, endpoints, clusters, or state (a config file, YAML)")
       ->required()
-      ->check(CLI::IsMember({"services", "endpoints", "clusters"}));
+      ->check(CLI::IsMember({"services", "endpoints", "clusters", "state"}));
   cmd->add_option("--service", o->service, "endpoints: only this service's (namespace/name)");
   AddOutputOption(*cmd, o->format);
   return {cmd, [o, &client](std::ostream& out, std::ostream& err) {

@@ -89,6 +89,11 @@ grpc::Status CausewayService::GetService(grpc::ServerContext*, const v1::GetServ
   return grpc::Status::OK;
 }
 
+grpc::Status CausewayService::GetState(grpc::ServerContext*, const v1::GetStateRequest*, v1::State* response) {
+  *response = cp_->GetState();
+  return grpc::Status::OK;
+}
+
 grpc::Status CausewayService::Explain(grpc::ServerContext*, const v1::ExplainRequest* request,
                                       v1::ExplainResponse* response) {
   absl::StatusOr<v1::ExplainResponse> e = cp_->Explain(request->service(), request->zone());

@@ -26,6 +26,8 @@ class CausewayService final : public v1::Causeway::Service {
                              v1::ListEndpointsResponse* response) override;
   grpc::Status GetService(grpc::ServerContext* context, const v1::GetServiceRequest* request,
                           v1::Service* response) override;
+  grpc::Status GetState(grpc::ServerContext* context, const v1::GetStateRequest* request,
+                        v1::State* response) override;
   grpc::Status Explain(grpc::ServerContext* context, const v1::ExplainRequest* request,
                        v1::ExplainResponse* response) override;
   grpc::Status GetStats(grpc::ServerContext* context, const v1::StatsRequest* request,

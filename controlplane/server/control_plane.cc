@@ -233,6 +233,11 @@ absl::StatusOr<v1::Service> ControlPlane::GetService(const std::string& service)
   return it->second->service;
 }
 
+v1::State ControlPlane::GetState() const {
+  absl::MutexLock lock(&mu_);
+  return published_model_.ToState();
+}
+
 absl::StatusOr<v1::ExplainResponse> ControlPlane::Explain(const std::string& service, const std::string& zone) const {
   absl::MutexLock lock(&mu_);
   auto it = published_model_.services.find(service);

@@ -60,6 +60,7 @@ class ControlPlane {
   v1::ListServicesResponse ListServices() const;
   v1::ListEndpointsResponse ListEndpoints(const std::string& service) const;
   absl::StatusOr<v1::Service> GetService(const std::string& service) const;
+  v1::State GetState() const;
   absl::StatusOr<v1::ExplainResponse> Explain(const std::string& service, const std::string& zone) const;
   v1::StatsResponse Stats() const;
   uint64_t version() const;

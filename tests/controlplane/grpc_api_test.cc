@@ -82,6 +82,13 @@ TEST_F(GrpcApi, PushSnapshotAndReadBack) {
   v1::Service svc;
   ASSERT_TRUE(stub->GetService(&gctx, get, &svc).ok());
   EXPECT_EQ(svc.frontends(0).vip(), "10.96.0.10");
+  // The whole state reads back as pushed, gateway included.
+  grpc::ClientContext sctx;
+  v1::State state;
+  ASSERT_TRUE(stub->GetState(&sctx, v1::GetStateRequest(), &state).ok());
+  EXPECT_EQ(state.gateway().cluster(), "cluster-a");
+  EXPECT_EQ(state.clusters_size(), 2);
+  EXPECT_EQ(state.endpoints_size(), 4);
   grpc::ClientContext nctx;
   get.set_service("default/nope");
   EXPECT_EQ(stub->GetService(&nctx, get, &svc).error_code(), grpc::StatusCode::NOT_FOUND);
