@@ -198,8 +198,23 @@ absl::StatusOr<Compiler::Result> Compiler::Compile(const state::Model& m, uint64
     snap->services.push_back(next.at(key).compiled);
   }
   cache_ = std::move(next);
+  PruneBackendIds(m);
   result.snapshot = std::move(snap);
   return result;
+}
+
+void Compiler::PruneBackendIds(const state::Model& m) {
+  // Amortised: only when ids of departed backends outnumber the live ones.
+  const size_t live = m.EndpointCount();
+  if (backend_ids_.size() <= 2 * live + 1024) return;
+  std::map<maglev::EndpointKey, uint32_t> kept;
+  for (const auto& [key, entry] : m.services) {
+    for (const auto& [id, e] : entry->endpoints) {
+      const maglev::EndpointKey k{id.cluster, Address(e.address()), static_cast<uint16_t>(e.port())};
+      if (auto it = backend_ids_.find(k); it != backend_ids_.end()) kept.insert(*it);
+    }
+  }
+  backend_ids_ = std::move(kept);
 }
 
 std::shared_ptr<const topology::ServiceTables> Compiler::TablesOf(const std::string& service) const {

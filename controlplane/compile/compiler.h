@@ -49,6 +49,8 @@ class Compiler {
   absl::StatusOr<Cached> CompileService(const state::Model& m, const std::string& key,
                                         const state::ServiceEntry& entry);
   uint32_t BackendId(const maglev::EndpointKey& key);
+  // Forgets the ids of backends that left (a backend that comes back gets a new id).
+  void PruneBackendIds(const state::Model& m);
 
   std::map<std::string, Cached> cache_;
   // Backend ids stay the same while a backend exists, so per-backend counters survive recompiles.

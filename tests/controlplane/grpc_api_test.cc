@@ -308,6 +308,38 @@ TEST_F(GrpcApi, AChangeToOneServiceRecompilesOnlyThatService) {
   EXPECT_EQ(h.control_plane->Stats().last_compiled_services(), 2u);
 }
 
+TEST_F(GrpcApi, BackendIdsStayWhileTheBackendStays) {
+  ASSERT_TRUE(Push(*stub, Snapshot(TwoClusterState())).ok());
+  auto id_of = [&](const std::string& cluster, const std::string& address) {
+    for (const snapshot::Backend& b : h.sink.last()->services[0].backends) {
+      if (b.cluster == cluster && b.address.ToString() == address) return b.id;
+    }
+    return uint32_t{0};
+  };
+  const uint32_t kept = id_of("cluster-b", "10.244.1.10");
+  ASSERT_NE(kept, 0u);
+  // Enough churn that the compiler forgets departed backends (more than 1024 of them).
+  for (int round = 0; round < 3; ++round) {
+    v1::Delta d;
+    for (int i = 0; i < 600; ++i) {
+      *d.add_upsert_endpoints() = MakeEndpoint("cluster-a", absl::StrCat("10.250.", round, ".", i % 250 + 1), "us-east-1a");
+      d.mutable_upsert_endpoints(i)->set_port(1000 + static_cast<uint32_t>(i));
+    }
+    ASSERT_TRUE(Push(*stub, DeltaPush(d)).ok());
+    v1::Delta drop;
+    for (const v1::Endpoint& e : d.upsert_endpoints()) {
+      v1::EndpointRef* r = drop.add_delete_endpoints();
+      r->set_service(e.service());
+      r->set_cluster(e.cluster());
+      r->set_address(e.address());
+      r->set_port(e.port());
+    }
+    ASSERT_TRUE(Push(*stub, DeltaPush(drop)).ok());
+  }
+  EXPECT_EQ(id_of("cluster-b", "10.244.1.10"), kept);
+  EXPECT_EQ(h.sink.last()->services[0].backends.size(), 4u);
+}
+
 TEST_F(GrpcApi, ExplainStatsAndWatch) {
   grpc::ClientContext wctx;
   std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> watch = stub->Watch(&wctx, v1::WatchRequest());
