@@ -105,11 +105,12 @@ class ControlPlane {
   uint64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
   double last_compile_ms_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t last_compiled_services_ ABSL_GUARDED_BY(mu_) = 0;
-  // Used by the publisher thread only (and by Restore before it starts).
+  // Used by the publisher thread only (and by Restore while the publisher is idle).
   compile::Compiler compiler_;
-  std::thread publisher_;
   mutable absl::Mutex watchers_mu_;
   std::vector<std::weak_ptr<Watcher>> watchers_ ABSL_GUARDED_BY(watchers_mu_);
+  // Last: it starts in the constructor and uses every member above.
+  std::thread publisher_;
 };
 
 }  // namespace causeway::server
