@@ -110,7 +110,6 @@ void BM_PushToSnapshot(benchmark::State& state) {
   state.counters["round_p50_ms"] = Percentile(round_ms, 0.50);
 }
 BENCHMARK(BM_PushToSnapshot)->Unit(benchmark::kMillisecond)->Iterations(200)->UseRealTime();
-BENCHMARK(BM_PushToSnapshot)->Name("BM_PushToSnapshotShort")->Unit(benchmark::kMillisecond)->Iterations(10)->UseRealTime();
 
 void BM_EndpointUpdates(benchmark::State& state) {
   Harness h;
