@@ -10,7 +10,10 @@ BUILD_DIR=build-release BUILD_TYPE=release scripts/setup.sh
 # Hugepages for the dataplane figures (without them the TLB halves every DPDK rate). Best effort:
 # the Maglev and control-plane benchmarks do not need them.
 if [ "$(id -u)" -eq 0 ] && [ -w /proc/sys/vm/nr_hugepages ]; then
-  if [ "$(cat /proc/sys/vm/nr_hugepages)" -lt 512 ]; then
+  pages_before=$(cat /proc/sys/vm/nr_hugepages)
+  # Give back what was not ours when done.
+  trap 'echo "$pages_before" > /proc/sys/vm/nr_hugepages 2>/dev/null || true' EXIT
+  if [ "$pages_before" -lt 512 ]; then
     echo 512 > /proc/sys/vm/nr_hugepages 2>/dev/null || true
   fi
   mkdir -p /dev/hugepages
