@@ -1,0 +1,141 @@
+#include "dataplane/gateway.h"
+
+#include <rte_dev.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_pdump.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "dataplane/port.h"
+#include "dataplane/telemetry.h"
+
+namespace causeway::dataplane {
+
+struct Gateway::Worker {
+  WorkerContext ctx;
+  std::vector<PortQueue> ports;
+  SnapshotStore* store = nullptr;
+  const WorkerLoopConfig* loop = nullptr;
+  const std::atomic<bool>* stop = nullptr;
+};
+
+namespace {
+
+int LaunchWorker(void* arg) {
+  auto* w = static_cast<Gateway::Worker*>(arg);
+  RunWorker(w->ctx, *w->store, w->ports, *w->loop, *w->stop);
+  return 0;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& options) {
+  if (rte_eth_dev_count_avail() == 0) {
+    return absl::FailedPreconditionError("no ports (give --vdev or PCI devices to EAL)");
+  }
+  std::unique_ptr<Gateway> g(new Gateway());
+  g->options_ = options;
+  const uint32_t nworkers = rte_lcore_count() > 1 ? rte_lcore_count() - 1 : 1;
+  absl::StatusOr<std::unique_ptr<SnapshotStore>> store = SnapshotStore::Create(options.settings, nworkers);
+  if (!store.ok()) return store.status();
+  g->store_ = *std::move(store);
+
+  for (uint32_t w = 0; w < nworkers; ++w) {
+    auto worker = std::make_unique<Worker>();
+    worker->ctx.worker_id = static_cast<uint16_t>(w);
+    FlowTableConfig fc;
+    fc.capacity = options.flow_table_size;
+    absl::StatusOr<std::unique_ptr<FlowTable>> flows = FlowTable::Create(fc);
+    if (!flows.ok()) return flows.status();
+    worker->ctx.flows = std::move(*flows);
+    worker->store = g->store_.get();
+    worker->loop = &g->options_.loop;
+    g->workers_.push_back(std::move(worker));
+  }
+  uint16_t port_id;
+  RTE_ETH_FOREACH_DEV(port_id) {
+    const std::string name = "mbufs_port" + std::to_string(port_id);
+    rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), options.mbufs_per_port, 256, 0,
+                                                RTE_MBUF_DEFAULT_BUF_SIZE, rte_eth_dev_socket_id(port_id));
+    if (pool == nullptr) return absl::ResourceExhaustedError(absl::StrCat("mempool for port ", port_id));
+    rte_ether_addr mac{};
+    PortConfig pc;
+    pc.queues = static_cast<uint16_t>(nworkers);
+    if (absl::Status s = StartPort(port_id, pc, pool, mac); !s.ok()) return s;
+    g->started_ports_.push_back(port_id);
+    char text[RTE_ETHER_ADDR_FMT_SIZE];
+    rte_ether_format_addr(text, sizeof text, &mac);
+    std::printf("causewayd: port %u up, MAC %s, %u queue(s)\n", port_id, text, nworkers);
+    for (uint32_t w = 0; w < nworkers; ++w) g->workers_[w]->ports.push_back({port_id, static_cast<uint16_t>(w), mac});
+  }
+  // dpdk-dumpcap (a secondary process) can capture from the ports; it needs the primary's shared
+  // config, so not with --in-memory or --no-shconf.
+  g->pdump_ = rte_pdump_init() == 0;
+  if (!options.exception_tap.empty() && !g->started_ports_.empty()) {
+    // Created after the physical ports were enumerated, so it is not one of them.
+    char text[RTE_ETHER_ADDR_FMT_SIZE];
+    rte_ether_format_addr(text, sizeof text, &g->workers_[0]->ports[0].mac);
+    // Hot-plugged through EAL (the vdev bus library is not among libdpdk's link libraries).
+    const std::string devargs = std::string("net_tap_causeway,iface=") + options.exception_tap + ",mac=" + text;
+    uint16_t tap = 0;
+    rte_ether_addr tap_mac{};
+    rte_mempool* pool = rte_pktmbuf_pool_create("mbufs_host", options.mbufs_per_port, 256, 0,
+                                                RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    PortConfig pc;
+    pc.queues = static_cast<uint16_t>(nworkers);
+    absl::Status s = pool == nullptr ? absl::ResourceExhaustedError("mempool")
+                     : rte_dev_probe(devargs.c_str()) != 0 ? absl::InternalError("rte_dev_probe(" + devargs + ")")
+                     : rte_eth_dev_get_port_by_name("net_tap_causeway", &tap) != 0 ? absl::NotFoundError("TAP port")
+                     : StartPort(tap, pc, pool, tap_mac);
+    if (!s.ok()) return absl::Status(s.code(), absl::StrCat("exception TAP ", options.exception_tap, ": ", s.message()));
+    g->started_ports_.push_back(tap);
+    for (auto& w : g->workers_) w->ports[0].host_port = tap;
+    std::printf("causewayd: exception path to %s (port %u)\n", options.exception_tap.c_str(), tap);
+  }
+  std::vector<const WorkerCounters*> counters;
+  for (const auto& w : g->workers_) counters.push_back(&w->ctx.counters);
+  RegisterTelemetry(std::move(counters), g->store_.get());
+  std::fflush(stdout);
+  return g;
+}
+
+void Gateway::Run(const std::atomic<bool>& stop) {
+  for (auto& w : workers_) w->stop = &stop;
+  if (rte_lcore_count() > 1) {
+    uint32_t w = 0;
+    unsigned lcore;
+    RTE_LCORE_FOREACH_WORKER(lcore) rte_eal_remote_launch(LaunchWorker, workers_[w++].get(), lcore);
+    // The main lcore is the control thread: it frees retired tables.
+    while (!stop.load()) {
+      store_->Reclaim();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    rte_eal_mp_wait_lcore();
+  } else {
+    LaunchWorker(workers_[0].get());
+  }
+}
+
+WorkerCounters Gateway::Totals() const {
+  WorkerCounters total;
+  for (const auto& w : workers_) {
+    for (size_t i = 0; i < kCounterCount; ++i) total.value[i] += w->ctx.counters.value[i];
+  }
+  return total;
+}
+
+Gateway::~Gateway() {
+  if (pdump_) rte_pdump_uninit();
+  for (uint16_t p : started_ports_) StopPort(p);
+  workers_.clear();
+  store_.reset();
+}
+
+}  // namespace causeway::dataplane

@@ -1,0 +1,59 @@
+// The running dataplane of one process: the snapshot store, one worker per lcore with its flow
+// table, every probed port (one RX/TX queue pair per worker), the optional exception TAP, telemetry
+// and pdump. Whoever owns the process (dataplane/causewayd.cc with a snapshot file, or the control
+// plane's causewayd) initialises EAL, starts a Gateway, publishes snapshots to store() and calls
+// Run() until it is told to stop.
+#ifndef CAUSEWAY_DATAPLANE_GATEWAY_H_
+#define CAUSEWAY_DATAPLANE_GATEWAY_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dataplane/counters.h"
+#include "dataplane/snapshot_store.h"
+#include "dataplane/worker_loop.h"
+
+namespace causeway::dataplane {
+
+struct GatewayOptions {
+  DataplaneSettings settings;
+  WorkerLoopConfig loop;
+  uint32_t flow_table_size = 1u << 20;
+  uint32_t mbufs_per_port = 8191;
+  std::string exception_tap;  // kernel interface name for frames that are the host's; empty: none
+};
+
+class Gateway {
+ public:
+  // EAL must be initialised. Starts every port; workers start in Run().
+  static absl::StatusOr<std::unique_ptr<Gateway>> Start(const GatewayOptions& options);
+  // Stops the ports (Run() must have returned).
+  ~Gateway();
+
+  SnapshotStore& store() { return *store_; }
+
+  // Runs the workers until `stop` is set: on the worker lcores while this thread frees retired
+  // tables, or on this thread when EAL has a single lcore.
+  void Run(const std::atomic<bool>& stop);
+
+  // Every counter summed over the workers.
+  WorkerCounters Totals() const;
+
+  struct Worker;
+
+ private:
+  Gateway() = default;
+  GatewayOptions options_;
+  std::unique_ptr<SnapshotStore> store_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<uint16_t> started_ports_;
+  bool pdump_ = false;
+};
+
+}  // namespace causeway::dataplane
+
+#endif  // CAUSEWAY_DATAPLANE_GATEWAY_H_
