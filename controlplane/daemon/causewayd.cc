@@ -1,15 +1,27 @@
-// causewayd: the gateway. Today it runs the control plane (gRPC API, validation, versioning,
-// compilation, persistence); the compiled snapshots go to the dataplane's SnapshotSink once the
-// dataplane is wired in, and to a logging sink until then.
+// causewayd: the gateway. The control plane (gRPC API, validation, versioning, compilation,
+// persistence) always; the DPDK dataplane when EAL arguments follow a `--`:
+//
+//   causewayd --listen=unix:/run/causeway/causeway.sock --state_dir=/var/lib/causeway
+//       --neighbors=10.0.0.2@02:00:00:00:00:02 -- -l 0-1 --vdev=net_af_packet0,iface=eth1
+//
+// Then every compiled snapshot goes to the dataplane's SnapshotStore (RCU swap to the workers);
+// without a dataplane, snapshots are only logged (a control-plane-only gateway, for tests and tools).
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <rte_eal.h>
+#include <rte_ether.h>
+
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -18,6 +30,7 @@
 #include "absl/strings/str_cat.h"
 #include "controlplane/config/config_file.h"
 #include "controlplane/server/grpc_server.h"
+#include "dataplane/gateway.h"
 
 ABSL_FLAG(std::string, listen, "unix:/run/causeway/causeway.sock",
           "gRPC address: unix:/path, 127.0.0.1:PORT or [::1]:PORT");
@@ -26,6 +39,14 @@ ABSL_FLAG(std::string, config, "", "initial state (YAML), used when the state di
 ABSL_FLAG(std::string, tls_cert, "", "server certificate (PEM); with --tls_key enables TLS");
 ABSL_FLAG(std::string, tls_key, "", "server private key (PEM)");
 ABSL_FLAG(std::string, tls_client_ca, "", "CA (PEM) that client certificates must be signed by (mutual TLS)");
+// Dataplane settings (used only with EAL arguments after `--`).
+ABSL_FLAG(std::vector<std::string>, neighbors, {}, "static next hops, IP@MAC, comma-separated");
+ABSL_FLAG(std::string, default_next_hop_mac, "", "MAC for next hops not in --neighbors (a router); empty: drop");
+ABSL_FLAG(std::vector<std::string>, tunnel_sources, {}, "outer source addresses for encapsulation (one IPv4, one IPv6)");
+ABSL_FLAG(uint32_t, idle_sleep_us, 100, "workers sleep this long when idle (0: never, a dedicated core)");
+ABSL_FLAG(uint32_t, flow_table_size, 1u << 20, "flows per worker");
+ABSL_FLAG(uint32_t, mbufs_per_port, 8191, "mbufs in each port's pool");
+ABSL_FLAG(std::string, exception_tap, "", "kernel TAP for frames that are the host's (empty: none)");
 
 namespace {
 
@@ -45,18 +66,59 @@ int Fail(const std::string& message) {
   return 1;
 }
 
+absl::StatusOr<causeway::dataplane::GatewayOptions> DataplaneOptions() {
+  causeway::dataplane::GatewayOptions o;
+  for (const std::string& n : absl::GetFlag(FLAGS_neighbors)) {
+    const size_t at = n.find('@');
+    absl::StatusOr<causeway::net::IpAddress> ip = causeway::net::IpAddress::Parse(n.substr(0, at));
+    rte_ether_addr mac{};
+    if (at == std::string::npos || !ip.ok() || rte_ether_unformat_addr(n.substr(at + 1).c_str(), &mac) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("--neighbors: \"", n, "\" is not IP@MAC"));
+    }
+    o.settings.neighbors.emplace_back(*ip, mac);
+  }
+  if (const std::string mac = absl::GetFlag(FLAGS_default_next_hop_mac); !mac.empty()) {
+    rte_ether_addr parsed{};
+    if (rte_ether_unformat_addr(mac.c_str(), &parsed) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("--default_next_hop_mac: bad MAC \"", mac, "\""));
+    }
+    o.settings.default_next_hop_mac = parsed;
+  }
+  for (const std::string& t : absl::GetFlag(FLAGS_tunnel_sources)) {
+    absl::StatusOr<causeway::net::IpAddress> ip = causeway::net::IpAddress::Parse(t);
+    if (!ip.ok()) return absl::InvalidArgumentError(absl::StrCat("--tunnel_sources: ", ip.status().message()));
+    (ip->is_v4() ? o.settings.tunnel_source_v4 : o.settings.tunnel_source_v6) = *ip;
+  }
+  o.loop.idle_sleep_us = absl::GetFlag(FLAGS_idle_sleep_us);
+  o.flow_table_size = absl::GetFlag(FLAGS_flow_table_size);
+  o.mbufs_per_port = absl::GetFlag(FLAGS_mbufs_per_port);
+  o.exception_tap = absl::GetFlag(FLAGS_exception_tap);
+  return o;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("causewayd: causeway's gateway daemon");
-  absl::ParseCommandLine(argc, argv);
+  absl::SetProgramUsageMessage("causewayd: causeway's gateway daemon [flags] [-- EAL arguments]");
+  // Arguments after `--` stay positional: they are EAL's.
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
 
-  // SIGINT/SIGTERM are taken by sigwait below; block them before gRPC starts its threads.
+  // SIGINT/SIGTERM are taken by sigwait below; block them before EAL and gRPC start their threads.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::unique_ptr<causeway::dataplane::Gateway> gateway;
+  if (positional.size() > 1) {
+    absl::StatusOr<causeway::dataplane::GatewayOptions> dp = DataplaneOptions();
+    if (!dp.ok()) return Fail(std::string(dp.status().message()));
+    if (rte_eal_init(static_cast<int>(positional.size()), positional.data()) < 0) return Fail("rte_eal_init failed");
+    absl::StatusOr<std::unique_ptr<causeway::dataplane::Gateway>> started = causeway::dataplane::Gateway::Start(*dp);
+    if (!started.ok()) return Fail(std::string(started.status().message()));
+    gateway = *std::move(started);
+  }
 
   const std::string state_dir = absl::GetFlag(FLAGS_state_dir);
   if (!state_dir.empty()) {
@@ -64,8 +126,10 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(state_dir, ec);
     if (ec) return Fail(absl::StrCat("cannot create ", state_dir, ": ", ec.message()));
   }
-  LoggingSink sink;
-  causeway::server::ControlPlane control_plane({.state_dir = state_dir}, &sink);
+  LoggingSink logging_sink;
+  causeway::snapshot::SnapshotSink* sink = gateway ? static_cast<causeway::snapshot::SnapshotSink*>(&gateway->store())
+                                                   : &logging_sink;
+  causeway::server::ControlPlane control_plane({.state_dir = state_dir}, sink);
   if (absl::Status s = control_plane.Restore(); !s.ok()) return Fail(std::string(s.message()));
   const std::string config = absl::GetFlag(FLAGS_config);
   if (!config.empty()) {
@@ -101,10 +165,20 @@ int main(int argc, char** argv) {
                server->port ? absl::StrCat(" port ", server->port).c_str() : "",
                static_cast<unsigned long long>(control_plane.version()));
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  std::fprintf(stderr, "causewayd: signal %d, stopping\n", signal_number);
-  // Open Stream and Watch calls never end by themselves: give them two seconds, then cancel them.
-  server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  std::atomic<bool> stop{false};
+  std::thread stopper([&] {
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    std::fprintf(stderr, "causewayd: signal %d, stopping\n", signal_number);
+    stop.store(true);
+    // Open Stream and Watch calls never end by themselves: give them two seconds, then cancel them.
+    server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  });
+  if (gateway) gateway->Run(stop);  // until the stopper sets `stop`
+  stopper.join();
+  if (gateway) {
+    gateway.reset();
+    rte_eal_cleanup();
+  }
   return 0;
 }
