@@ -35,8 +35,14 @@ void SnapshotStore::Publish(std::shared_ptr<const snapshot::CompiledSnapshot> sn
 }
 
 absl::Status SnapshotStore::PublishOrError(const snapshot::CompiledSnapshot& snapshot) {
-  // Compiling (the expensive part) happens before the lock and never near a worker.
-  auto tables = Tables::Compile(snapshot, settings_, max_workers_);
+  // The zone maps in use, kept alive by this reference while we compile, may be taken over.
+  std::shared_ptr<const ZoneMaps> reusable;
+  {
+    std::lock_guard<std::mutex> lock(publish_mu_);
+    if (const Tables* current = current_.load(std::memory_order_acquire)) reusable = current->zone_maps();
+  }
+  // Compiling (the expensive part) happens outside the lock and never near a worker.
+  auto tables = Tables::Compile(snapshot, settings_, max_workers_, std::move(reusable));
   if (!tables.ok()) {
     failed_.fetch_add(1, std::memory_order_relaxed);
     return tables.status();

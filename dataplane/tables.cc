@@ -62,7 +62,8 @@ const std::vector<uint16_t>* ServiceRoute::TableForZone(uint16_t zone) const {
 
 absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::CompiledSnapshot& snap,
                                                        const DataplaneSettings& settings,
-                                                       uint32_t max_workers) {
+                                                       uint32_t max_workers,
+                                                       std::shared_ptr<const ZoneMaps> reusable) {
   std::unique_ptr<Tables> t(new Tables());
   t->generation_ = g_generation.fetch_add(1) + 1;
   t->version_ = snap.version;
@@ -162,31 +163,46 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
     }
   }
 
-  // Client zones.
-  size_t n4 = 0, n6 = 0;
-  for (const auto& z : snap.client_zones) (z.prefix.address.is_v4() ? n4 : n6)++;
-  const std::string lpm_name = UniqueName("zone4");
-  rte_lpm_config lc{};
-  lc.max_rules = static_cast<uint32_t>(std::max<size_t>(16, n4 * 2));
-  lc.number_tbl8s = 256;
-  t->zones_v4_ = rte_lpm_create(lpm_name.c_str(), SOCKET_ID_ANY, &lc);
-  const std::string lpm6_name = UniqueName("zone6");
-  rte_lpm6_config l6{};
-  l6.max_rules = static_cast<uint32_t>(std::max<size_t>(16, n6 * 2));
-  l6.number_tbl8s = static_cast<uint32_t>(std::max<size_t>(64, n6 * 16));
-  t->zones_v6_ = rte_lpm6_create(lpm6_name.c_str(), SOCKET_ID_ANY, &l6);
-  if (t->zones_v4_ == nullptr || t->zones_v6_ == nullptr) {
-    return absl::ResourceExhaustedError(absl::StrCat("rte_lpm_create: ", rte_strerror(rte_errno)));
-  }
-  for (const auto& z : snap.client_zones) {
-    int rc;
-    if (z.prefix.address.is_v4()) {
-      rc = rte_lpm_add(t->zones_v4_, z.prefix.address.v4(), z.prefix.length, z.zone);
-    } else {
-      rc = rte_lpm6_add(t->zones_v6_, z.prefix.address.bytes().data(), z.prefix.length, z.zone);
+  // Client zones: reused from the tables in use when the prefixes are the same.
+  const bool same_prefixes =
+      reusable != nullptr && reusable->prefixes.size() == snap.client_zones.size() &&
+      std::equal(snap.client_zones.begin(), snap.client_zones.end(), reusable->prefixes.begin(),
+                 [](const snapshot::ZonePrefix& a, const snapshot::ZonePrefix& b) {
+                   return a.prefix == b.prefix && a.zone == b.zone;
+                 });
+  if (same_prefixes) {
+    t->zone_maps_ = std::move(reusable);
+  } else {
+    auto maps = std::make_shared<ZoneMaps>();
+    maps->prefixes = snap.client_zones;
+    size_t n4 = 0, n6 = 0;
+    for (const auto& z : snap.client_zones) (z.prefix.address.is_v4() ? n4 : n6)++;
+    const std::string lpm_name = UniqueName("zone4");
+    rte_lpm_config lc{};
+    lc.max_rules = static_cast<uint32_t>(std::max<size_t>(16, n4 * 2));
+    lc.number_tbl8s = 256;
+    maps->v4 = rte_lpm_create(lpm_name.c_str(), SOCKET_ID_ANY, &lc);
+    const std::string lpm6_name = UniqueName("zone6");
+    rte_lpm6_config l6{};
+    l6.max_rules = static_cast<uint32_t>(std::max<size_t>(16, n6 * 2));
+    l6.number_tbl8s = static_cast<uint32_t>(std::max<size_t>(64, n6 * 16));
+    maps->v6 = rte_lpm6_create(lpm6_name.c_str(), SOCKET_ID_ANY, &l6);
+    if (maps->v4 == nullptr || maps->v6 == nullptr) {
+      return absl::ResourceExhaustedError(absl::StrCat("rte_lpm_create: ", rte_strerror(rte_errno)));
     }
-    if (rc < 0) return absl::ResourceExhaustedError(absl::StrCat("zone prefix ", z.prefix.ToString()));
+    for (const auto& z : snap.client_zones) {
+      int rc;
+      if (z.prefix.address.is_v4()) {
+        rc = rte_lpm_add(maps->v4, z.prefix.address.v4(), z.prefix.length, z.zone);
+      } else {
+        rc = rte_lpm6_add(maps->v6, z.prefix.address.bytes().data(), z.prefix.length, z.zone);
+      }
+      if (rc < 0) return absl::ResourceExhaustedError(absl::StrCat("zone prefix ", z.prefix.ToString()));
+    }
+    t->zone_maps_ = std::move(maps);
   }
+  t->zones_v4_ = t->zone_maps_->v4;
+  t->zones_v6_ = t->zone_maps_->v6;
   return t;
 }
 
@@ -206,8 +222,11 @@ void Tables::CollectStats(TrafficTotals& services, TrafficTotals& backends) cons
 
 Tables::~Tables() {
   if (vips_ != nullptr) rte_hash_free(vips_);
-  if (zones_v4_ != nullptr) rte_lpm_free(zones_v4_);
-  if (zones_v6_ != nullptr) rte_lpm6_free(zones_v6_);
+}
+
+ZoneMaps::~ZoneMaps() {
+  if (v4 != nullptr) rte_lpm_free(v4);
+  if (v6 != nullptr) rte_lpm6_free(v6);
 }
 
 

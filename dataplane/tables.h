@@ -84,14 +84,27 @@ static_assert(sizeof(VipKey) == 32);
 
 inline constexpr uint32_t kLocalAddressMark = 0xffffffffu;
 
+// The client-zone lookup structures of a snapshot. rte_lpm's IPv4 table alone is ~64 MB, so tables
+// whose client prefixes did not change share one ZoneMaps with the tables before them (freed with the
+// last tables that use it, after their RCU grace period) instead of building another.
+struct ZoneMaps {
+  std::vector<snapshot::ZonePrefix> prefixes;
+  rte_lpm* v4 = nullptr;
+  rte_lpm6* v6 = nullptr;
+  ~ZoneMaps();
+};
+
 class Tables {
  public:
   // Builds everything or nothing. Errors: a VIP listed twice, a table index out of range, DPDK
   // table creation failing (memory).
   // `max_workers`: how many workers keep traffic statistics in these tables (worker ids below it).
+  // `reusable`: the zone maps of the tables in use, taken over when the prefixes are the same.
   static absl::StatusOr<std::unique_ptr<Tables>> Compile(const snapshot::CompiledSnapshot& snap,
                                                         const DataplaneSettings& settings,
-                                                        uint32_t max_workers = 1);
+                                                        uint32_t max_workers = 1,
+                                                        std::shared_ptr<const ZoneMaps> reusable = nullptr);
+  const std::shared_ptr<const ZoneMaps>& zone_maps() const { return zone_maps_; }
   ~Tables();
   Tables(const Tables&) = delete;
   Tables& operator=(const Tables&) = delete;
@@ -144,6 +157,8 @@ class Tables {
   size_t stats_stride_ = 0;  // TrafficStats per worker, padded to whole cache lines
   std::unique_ptr<TrafficStats[]> stats_;
   rte_hash* vips_ = nullptr;   // VipKey → service index, or kLocalAddressMark
+  std::shared_ptr<const ZoneMaps> zone_maps_;
+  // zone_maps_'s tables, read on the fast path without the indirection.
   rte_lpm* zones_v4_ = nullptr;
   rte_lpm6* zones_v6_ = nullptr;
 };

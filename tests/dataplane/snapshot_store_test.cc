@@ -178,3 +178,41 @@ TEST(SnapshotStoreTest, SwapUnderTrafficLosesNothingAndKeepsFlows) {
 
 }  // namespace
 }  // namespace causeway::dataplane::testing
+
+namespace causeway::dataplane::testing {
+namespace {
+
+// Zone maps (rte_lpm is ~64 MB) are shared by successive tables while the client prefixes stay the
+// same, outlive the retired tables that share them, and are rebuilt when the prefixes change.
+TEST(SnapshotStoreTest, ZoneMapsAreReusedWhileThePrefixesStay) {
+  auto store = SnapshotStore::Create(AllNeighbors(), 1);
+  ASSERT_TRUE(store.ok());
+  SnapshotStore& s = **store;
+  s.RegisterWorker(0);
+  auto with_zones = [](uint64_t version, const char* prefix) {
+    auto snap = SnapshotWith({1}, version);
+    snap->zones = {"zone-a", "zone-b"};
+    snap->client_zones = {{*net::IpPrefix::Parse(prefix), 1}};
+    return snap;
+  };
+  s.Publish(with_zones(1, "10.9.0.0/16"));
+  const auto first = s.Current()->zone_maps();
+  EXPECT_EQ(s.Current()->ZoneOfV4(rte_cpu_to_be_32(0x0a090001)), 1);
+
+  s.Publish(with_zones(2, "10.9.0.0/16"));
+  EXPECT_EQ(s.Current()->zone_maps(), first) << "same prefixes: the maps are shared";
+  s.Quiescent(0);
+  EXPECT_EQ(s.Reclaim(), 0u);  // version 1's tables are gone, the shared maps are not
+  EXPECT_EQ(s.Current()->ZoneOfV4(rte_cpu_to_be_32(0x0a090001)), 1);
+
+  s.Publish(with_zones(3, "10.8.0.0/16"));
+  EXPECT_NE(s.Current()->zone_maps(), first) << "other prefixes: new maps";
+  EXPECT_EQ(s.Current()->ZoneOfV4(rte_cpu_to_be_32(0x0a090001)), 0);
+  EXPECT_EQ(s.Current()->ZoneOfV4(rte_cpu_to_be_32(0x0a080001)), 1);
+  s.Quiescent(0);
+  s.Reclaim();
+  s.UnregisterWorker(0);
+}
+
+}  // namespace
+}  // namespace causeway::dataplane::testing
