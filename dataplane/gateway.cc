@@ -126,9 +126,17 @@ void Gateway::Run(const std::atomic<bool>& stop) {
 WorkerCounters Gateway::Totals() const {
   WorkerCounters total;
   for (const auto& w : workers_) {
-    for (size_t i = 0; i < kCounterCount; ++i) total.value[i] += w->ctx.counters.value[i];
+    for (size_t i = 0; i < kCounterCount; ++i) total.value[i] += __atomic_load_n(&w->ctx.counters.value[i], __ATOMIC_RELAXED);
   }
   return total;
+}
+
+std::vector<std::pair<std::string, uint64_t>> Gateway::Counters() const {
+  const WorkerCounters total = Totals();
+  std::vector<std::pair<std::string, uint64_t>> out;
+  out.reserve(kCounterCount);
+  for (size_t i = 0; i < kCounterCount; ++i) out.emplace_back(std::string(kCounterNames[i]), total.value[i]);
+  return out;
 }
 
 Gateway::~Gateway() {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "controlplane/snapshot/dataplane_stats.h"
 #include "dataplane/counters.h"
 #include "dataplane/snapshot_store.h"
 #include "dataplane/worker_loop.h"
@@ -27,12 +28,12 @@ struct GatewayOptions {
   std::string exception_tap;  // kernel interface name for frames that are the host's; empty: none
 };
 
-class Gateway {
+class Gateway final : public snapshot::DataplaneStats {
  public:
   // EAL must be initialised. Starts every port; workers start in Run().
   static absl::StatusOr<std::unique_ptr<Gateway>> Start(const GatewayOptions& options);
   // Stops the ports (Run() must have returned).
-  ~Gateway();
+  ~Gateway() override;
 
   SnapshotStore& store() { return *store_; }
 
@@ -40,8 +41,10 @@ class Gateway {
   // tables, or on this thread when EAL has a single lcore.
   void Run(const std::atomic<bool>& stop);
 
-  // Every counter summed over the workers.
+  // Every counter summed over the workers (relaxed reads: safe while they run).
   WorkerCounters Totals() const;
+  // DataplaneStats: Totals() by name.
+  std::vector<std::pair<std::string, uint64_t>> Counters() const override;
 
   struct Worker;
 

@@ -1,6 +1,8 @@
 #include "controlplane/ctl/stats_command.h"
 
+#include <map>
 #include <memory>
+#include <string>
 #include <ostream>
 
 #include "absl/strings/str_cat.h"
@@ -23,6 +25,9 @@ void PrintStats(const v1::StatsResponse& s, std::ostream& out) {
   table.AddRow({"maglev tables", absl::StrCat(s.tables())});
   table.AddRow({"last compile", absl::StrFormat("%.3f ms", s.last_compile_ms())});
   table.AddRow({"last compiled services", absl::StrCat(s.last_compiled_services())});
+  // Sorted by name (a proto map has no order).
+  std::map<std::string, uint64_t> dataplane(s.dataplane_counters().begin(), s.dataplane_counters().end());
+  for (const auto& [name, value] : dataplane) table.AddRow({"dataplane " + name, absl::StrCat(value)});
   table.Print(out);
 }
 

@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
   LoggingSink logging_sink;
   causeway::snapshot::SnapshotSink* sink = gateway ? static_cast<causeway::snapshot::SnapshotSink*>(&gateway->store())
                                                    : &logging_sink;
-  causeway::server::ControlPlane control_plane({.state_dir = state_dir}, sink);
+  causeway::server::ControlPlane control_plane({.state_dir = state_dir, .dataplane_stats = gateway.get()}, sink);
   if (absl::Status s = control_plane.Restore(); !s.ok()) return Fail(std::string(s.message()));
   const std::string config = absl::GetFlag(FLAGS_config);
   if (!config.empty()) {

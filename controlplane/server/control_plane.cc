@@ -289,6 +289,9 @@ v1::StatsResponse ControlPlane::Stats() const {
   out.set_tables(tables);
   out.set_last_compile_ms(last_compile_ms_);
   out.set_last_compiled_services(last_compiled_services_);
+  if (options_.dataplane_stats != nullptr) {
+    for (const auto& [name, value] : options_.dataplane_stats->Counters()) (*out.mutable_dataplane_counters())[name] = value;
+  }
   return out;
 }
 

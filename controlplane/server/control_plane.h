@@ -25,6 +25,7 @@
 #include "causeway/v1/api.pb.h"
 #include "controlplane/compile/compiler.h"
 #include "controlplane/snapshot/compiled_snapshot.h"
+#include "controlplane/snapshot/dataplane_stats.h"
 #include "controlplane/state/model.h"
 #include "controlplane/state/validate.h"
 
@@ -44,6 +45,8 @@ class ControlPlane {
  public:
   struct Options {
     std::string state_dir;  // empty: nothing persisted
+    // The dataplane's counters for Stats(); null when there is no dataplane.
+    const snapshot::DataplaneStats* dataplane_stats = nullptr;
   };
   ControlPlane(Options options, snapshot::SnapshotSink* sink);
   ~ControlPlane();

@@ -77,6 +77,14 @@ endpoints:
     check(r.returncode == 1, "a refused change exits 1")
     check(telemetry("/causeway/snapshot")["version"] == 2, "and the dataplane keeps version 2")
 
+    r = ctl("stats", "-o", "json")
+    stats = json.loads(r.stdout) if r.returncode == 0 else {}
+    counters = stats.get("dataplane_counters", stats.get("dataplaneCounters", {}))
+    check("rx" in counters and "drop_no_vip" in counters and "drop_malformed" in counters,
+          "causewayctl stats carries the dataplane's counters, drops by reason: %d counters" % len(counters))
+    r = ctl("stats")
+    check("dataplane drop_no_backend" in r.stdout, "and prints them in its table")
+
     daemon.send_signal(signal.SIGTERM)
     try:
         code = daemon.wait(timeout=10)
