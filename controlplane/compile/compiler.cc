@@ -64,16 +64,20 @@ snapshot::GatewaySettings GatewayOf(const state::Model& m) {
   return g;
 }
 
+// Where the gateway stands, as the weighting sees it.
+topology::GatewayView GatewayViewOf(const state::Model& m) {
+  topology::GatewayView g{m.gateway.cluster(), RegionOf(m, m.gateway.cluster()), m.gateway.zone(), {}};
+  for (const v1::ClientZone& z : m.gateway.client_zones()) {
+    g.client_zones.push_back({net::IpPrefix::Parse(z.prefix()).value_or(net::IpPrefix()), z.zone()});
+  }
+  return g;
+}
+
 }  // namespace
 
 ServiceInputs InputsOf(const state::Model& m, const state::ServiceEntry& entry) {
   ServiceInputs in;
-  in.gateway.cluster = m.gateway.cluster();
-  in.gateway.region = RegionOf(m, in.gateway.cluster);
-  in.gateway.zone = m.gateway.zone();
-  for (const v1::ClientZone& z : m.gateway.client_zones()) {
-    in.gateway.client_zones.push_back({net::IpPrefix::Parse(z.prefix()).value_or(net::IpPrefix()), z.zone()});
-  }
+  in.gateway = GatewayViewOf(m);
   const v1::Service& s = entry.service;
   in.policy.name = state::ServiceKey(s);
   in.policy.scope = ScopeOf(s.scope());
@@ -171,13 +175,9 @@ absl::StatusOr<Compiler::Result> Compiler::Compile(const state::Model& m, uint64
   auto snap = std::make_shared<snapshot::CompiledSnapshot>();
   snap->version = version;
   snap->gateway = GatewayOf(m);
-  const topology::GatewayView view{m.gateway.cluster(), snap->gateway.region, m.gateway.zone(), {}};
-  topology::GatewayView with_prefixes = view;
-  for (const v1::ClientZone& z : m.gateway.client_zones()) {
-    with_prefixes.client_zones.push_back({net::IpPrefix::Parse(z.prefix()).value_or(net::IpPrefix()), z.zone()});
-  }
-  snap->zones = topology::ClientZones(with_prefixes);
-  for (const topology::ClientZonePrefix& p : with_prefixes.client_zones) {
+  const topology::GatewayView view = GatewayViewOf(m);
+  snap->zones = topology::ClientZones(view);
+  for (const topology::ClientZonePrefix& p : view.client_zones) {
     const auto z = std::find(snap->zones.begin(), snap->zones.end(), p.zone);
     snap->client_zones.push_back({p.prefix, static_cast<uint16_t>(z - snap->zones.begin())});
   }

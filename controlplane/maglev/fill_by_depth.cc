@@ -11,7 +11,6 @@
 // the same balance (the quotas are the same).
 #include <cmath>
 #include <cstddef>
-#include <limits>
 #include <memory>
 
 #include "controlplane/maglev/permutation.h"
@@ -73,15 +72,9 @@ class DepthTail {
 
  private:
   void Best(uint32_t e, uint64_t inverse, uint64_t depth, uint64_t& best_depth, uint32_t& best_slot) const {
-    uint64_t best = std::numeric_limits<uint64_t>::max();
-    for (uint32_t f : free_) {
-      const uint64_t steps = arith_.Steps(cursors_[e].next, f, inverse);
-      if (steps < best) {
-        best = steps;
-        best_slot = f;
-      }
-    }
-    best_depth = depth + best;
+    const ModArith::Nearest n = arith_.NearestFree(free_, cursors_[e].next, inverse);
+    best_slot = free_[n.index];
+    best_depth = depth + n.steps;
   }
 
   void RemoveFree(uint32_t slot) {

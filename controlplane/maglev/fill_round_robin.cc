@@ -50,15 +50,7 @@ class RoundRobinFiller {
     if (free_.empty()) free_ = taken_.FreeSlots(m_);
     uint64_t& inverse = inverses_[endpoint];
     if (inverse == 0) inverse = arith_.Inverse(c.skip);
-    size_t best = 0;
-    uint64_t best_steps = ~uint64_t{0};
-    for (size_t k = 0; k < free_.size(); ++k) {
-      const uint64_t steps = arith_.Steps(c.next, free_[k], inverse);
-      if (steps < best_steps) {
-        best_steps = steps;
-        best = k;
-      }
-    }
+    const size_t best = arith_.NearestFree(free_, c.next, inverse).index;
     const uint32_t slot = free_[best];
     free_[best] = free_.back();
     free_.pop_back();

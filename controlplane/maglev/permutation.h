@@ -3,6 +3,7 @@
 #ifndef CAUSEWAY_CONTROLPLANE_MAGLEV_PERMUTATION_H_
 #define CAUSEWAY_CONTROLPLANE_MAGLEV_PERMUTATION_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -46,6 +47,21 @@ class ModArith {
 
   // skip⁻¹ mod M (extended Euclid); skip is in [1, M).
   uint64_t Inverse(uint64_t skip) const;
+
+  // The free slot (index into `free`, non-empty) that the permutation through `from` reaches first,
+  // and how many steps away it is. Exactly the slot probing from `from` would find.
+  struct Nearest {
+    size_t index;
+    uint64_t steps;
+  };
+  Nearest NearestFree(const std::vector<uint32_t>& free, uint32_t from, uint64_t skip_inverse) const {
+    Nearest best{0, ~uint64_t{0}};
+    for (size_t k = 0; k < free.size(); ++k) {
+      const uint64_t steps = Steps(from, free[k], skip_inverse);
+      if (steps < best.steps) best = {k, steps};
+    }
+    return best;
+  }
 
   // Steps from `from` to `to` along a permutation whose skip has inverse `skip_inverse`.
   uint64_t Steps(uint32_t from, uint32_t to, uint64_t skip_inverse) const {
