@@ -12,6 +12,7 @@ PACKAGES=(
   libabsl-dev libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev libcli11-dev
   iproute2 ethtool python3 openssl
   etcd-server
+  haproxy nftables iperf3 curl prometheus
 )
 
 missing=()
