@@ -4,7 +4,7 @@
 # A bash library: source it, then call lab_up / lab_down (root).
 #
 #   source scripts/lib/island-lab.sh
-#   trap lab_down EXIT INT TERM
+#   trap lab_down EXIT; trap 'exit 130' INT TERM     # Ctrl-C included
 #   lab_up                       # fabric, both clusters, rebel-base on the four backends
 #   lab_curl a-be1 http://10.244.2.10:8080/
 #
