@@ -125,13 +125,18 @@ def check_gateway_veth(lab, _):
     lab.call("lab_gw_tap_check", "B")
 
 
+def assert_split_over_a(lab, url, label):
+    """20 requests to `url` from a-client all answer Alderaan, split about evenly over a-be1/a-be2."""
+    counts, bodies = spread(lab, "a-client", url)
+    print("  %s:" % label, counts)
+    assert bodies == {"Cluster A: Alderaan base"}, bodies
+    assert set(counts) == {"a-be1", "a-be2"} and all(7 <= n <= 13 for n in counts.values()), counts
+
+
 def check_kernel_dnat(lab, _):
     """20 requests through nftables DNAT (numgen inc) reach both of A's backends, 10/10."""
     lab.call("lab_kernel_lb_up")
-    counts, bodies = spread(lab, "a-client", "http://%s/" % lab.vars["LAB_KNAT_VIP"])
-    print("  nftables DNAT:", counts)
-    assert bodies == {"Cluster A: Alderaan base"}, bodies
-    assert set(counts) == {"a-be1", "a-be2"} and all(7 <= n <= 13 for n in counts.values()), counts
+    assert_split_over_a(lab, "http://%s/" % lab.vars["LAB_KNAT_VIP"], "nftables DNAT")
 
 
 def check_kernel_dnat_bulk(lab, _):
@@ -147,10 +152,7 @@ def check_kernel_dnat_bulk(lab, _):
 def check_haproxy(lab, _):
     """20 requests through HAProxy (TCP mode, roundrobin) reach both of A's backends, 10/10."""
     lab.call("lab_haproxy_up")
-    counts, bodies = spread(lab, "a-client", "http://%s/" % lab.vars["LAB_HAPROXY_ADDR"])
-    print("  HAProxy:", counts)
-    assert bodies == {"Cluster A: Alderaan base"}, bodies
-    assert set(counts) == {"a-be1", "a-be2"} and all(7 <= n <= 13 for n in counts.values()), counts
+    assert_split_over_a(lab, "http://%s/" % lab.vars["LAB_HAPROXY_ADDR"], "HAProxy")
 
 
 # ---- causeway -----------------------------------------------------------------------------------
