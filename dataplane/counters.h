@@ -21,6 +21,12 @@ namespace causeway::dataplane {
   X(forwarded_untracked, "forwarded by Maglev alone because the flow table was full")              \
   X(forwarded_icmp_error, "ICMP error about a flow, sent to that flow's backend")                  \
   X(forwarded_fragment, "TCP/UDP fragment, balanced on addresses alone (port-0 frontends)")        \
+  X(forwarded_nat_new, "full-NAT: first packet of a flow, session made, rewritten to the backend")   \
+  X(forwarded_nat_hit, "full-NAT: client packet of a known session, rewritten to the backend")       \
+  X(forwarded_nat_reply, "full-NAT: backend's reply rewritten back to the client")                   \
+  X(handed_off, "full-NAT reply passed to the worker owning its port (over a ring)")                 \
+  X(rx_handoff, "frames received from another worker's hand-off (not counted in rx)")                \
+  X(tunnel_in, "GUE packets from a peer gateway, decapsulated")                                        \
   X(flow_table_full, "a new flow found no room in the flow table (also counted as untracked)")     \
   X(flow_rescheduled, "an entry's backend left the service; the flow was chosen again")            \
   X(flow_expired, "flow entries removed by aging")                                                 \
@@ -42,6 +48,12 @@ namespace causeway::dataplane {
   X(drop_mtu, "beyond the MTU once encapsulated and may not be fragmented or answered")            \
   X(drop_no_neighbor, "no MAC address known for the backend's next hop")                           \
   X(drop_no_tunnel_source, "no gateway address of the next hop's family to send from")            \
+  X(drop_nat_exhausted, "full-NAT: no free SNAT port (or session) for a new flow: refused")        \
+  X(drop_nat_no_session, "full-NAT: a reply to a SNAT port no matching session holds")                \
+  X(drop_nat_unavailable, "full-NAT service but the worker has no NAT table, or families differ")    \
+  X(drop_tunnel_not_peer, "GUE to our tunnel port from an address that is no peer gateway")          \
+  X(drop_tunnel_no_target, "a peer's tunnelled packet for neither a local backend nor a session")    \
+  X(drop_handoff_full, "the owning worker's hand-off ring was full")                                  \
   X(drop_no_snapshot, "no tables published yet")                                                   \
   X(drop_tx_full, "the port refused the frame (TX queue full)")
 

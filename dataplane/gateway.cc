@@ -7,6 +7,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_pdump.h>
+#include <rte_ring.h>
 
 #include <chrono>
 #include <cstdio>
@@ -55,9 +56,30 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
     absl::StatusOr<std::unique_ptr<FlowTable>> flows = FlowTable::Create(fc);
     if (!flows.ok()) return flows.status();
     worker->ctx.flows = std::move(*flows);
+    if (options.full_nat) {
+      NatTableConfig nc;
+      nc.plan = NatPortPlan::For(static_cast<uint16_t>(nworkers));
+      nc.worker = static_cast<uint16_t>(w);
+      // One slot per SNAT address: the configured ones, else the first address of each family.
+      nc.addresses = static_cast<uint16_t>(
+          options.settings.snat_sources.empty() ? 2 : options.settings.snat_sources.size());
+      absl::StatusOr<std::unique_ptr<NatTable>> nat = NatTable::Create(nc);
+      if (!nat.ok()) return nat.status();
+      worker->ctx.nat = std::move(*nat);
+    }
     worker->store = g->store_.get();
     worker->loop = &g->options_.loop;
     g->workers_.push_back(std::move(worker));
+  }
+  if (options.full_nat && nworkers > 1) {
+    for (uint32_t w = 0; w < nworkers; ++w) {
+      const std::string name = "cw_handoff_" + std::to_string(w);
+      // Many producers (the other workers), one consumer (the owner).
+      rte_ring* ring = rte_ring_create(name.c_str(), 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);
+      if (ring == nullptr) return absl::ResourceExhaustedError("hand-off ring " + name);
+      g->handoff_rings_.push_back(ring);
+    }
+    for (auto& w : g->workers_) w->ctx.handoff = g->handoff_rings_.data();
   }
   uint16_t port_id;
   RTE_ETH_FOREACH_DEV(port_id) {
@@ -143,6 +165,12 @@ Gateway::~Gateway() {
   if (pdump_) rte_pdump_uninit();
   for (uint16_t p : started_ports_) StopPort(p);
   workers_.clear();
+  for (rte_ring* r : handoff_rings_) {
+    // Frames still in flight between workers.
+    void* m;
+    while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    rte_ring_free(r);
+  }
   store_.reset();
 }
 

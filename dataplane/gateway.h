@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+
+struct rte_ring;
 #include "controlplane/snapshot/dataplane_stats.h"
 #include "dataplane/counters.h"
 #include "dataplane/snapshot_store.h"
@@ -24,6 +26,7 @@ struct GatewayOptions {
   DataplaneSettings settings;
   WorkerLoopConfig loop;
   uint32_t flow_table_size = 1u << 20;
+  bool full_nat = true;  // per-worker NAT session tables (island mode) and hand-off rings
   uint32_t mbufs_per_port = 8191;
   std::string exception_tap;  // kernel interface name for frames that are the host's; empty: none
 };
@@ -54,6 +57,7 @@ class Gateway final : public snapshot::DataplaneStats {
   std::unique_ptr<SnapshotStore> store_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<uint16_t> started_ports_;
+  std::vector<rte_ring*> handoff_rings_;  // one per worker (none with a single worker)
   bool pdump_ = false;
 };
 

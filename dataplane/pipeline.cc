@@ -9,6 +9,8 @@
 #include "dataplane/icmp_error.h"
 #include "dataplane/local_reply.h"
 #include "dataplane/maglev_select.h"
+#include "dataplane/nat_rewrite.h"
+#include "dataplane/nat_stage.h"
 #include "dataplane/parse.h"
 #include "dataplane/vip_lookup.h"
 
@@ -31,8 +33,8 @@ bool IsSynOnly(const ParsedPacket& p) {
 class Burst {
  public:
   Burst(WorkerContext& ctx, const Tables& t, uint32_t now_ms, rte_mbuf** out, rte_mbuf** to_host)
-      : ctx_(ctx), t_(t), now_ms_(now_ms), out_(out), to_host_(to_host), vips_(t),
-        stats_(t.stats(ctx.worker_id)) {}
+      : ctx_(ctx), t_(t), now_ms_(now_ms), o_{out, 0, {}}, to_host_(to_host), vips_(t),
+        stats_(t.stats(ctx.worker_id)), nat_(ctx, t, now_ms, o_) {}
 
   void Run(rte_mbuf** pkts, uint16_t n) {
     ParsedPacket parsed[kBurstSize];
@@ -48,29 +50,44 @@ class Burst {
       Classify(pkts[i], parsed[i]);
     }
     if (pending_count_ > 0) ForwardPending();
+    nat_.Run();
     counters_.Add(Counter::rx, n);
     counters_.Add(Counter::flow_expired, ctx_.flows->Sweep(now_ms_));
     counters_.FlushTo(ctx_.counters);
   }
 
-  uint16_t sent() const { return sent_; }
+  // Frames another worker handed over: replies to SNAT ports this worker owns (see NatStage).
+  void RunHandoff(rte_mbuf** pkts, uint16_t n) {
+    ParsedPacket parsed[kBurstSize];
+    for (uint16_t i = 0; i < n; ++i) {
+      rte_mbuf* m = pkts[i];
+      ParsedPacket& p = parsed[i];
+      ParseFrame(m, p);
+      const uint32_t from = m->hash.usr;
+      const PeerRoute* peer = from != 0 ? t_.peer(from - 1) : nullptr;
+      const uint8_t* l3 = rte_pktmbuf_mtod_offset(m, const uint8_t*, p.l2_len);
+      const int snat = p.kind == FrameKind::kLoadBalance ? t_.SnatIndex(l3 + (p.ipv6 ? 24 : 16), p.ipv6) : -1;
+      if (snat < 0 || (from != 0 && peer == nullptr) || !nat_.AddReply(m, &p, static_cast<uint16_t>(snat), peer)) {
+        Drop(m, Counter::drop_nat_no_session);
+      }
+    }
+    nat_.Run();
+    counters_.Add(Counter::rx_handoff, n);
+    counters_.FlushTo(ctx_.counters);
+  }
+
+  uint16_t sent() const { return o_.sent; }
   uint16_t to_host() const { return host_count_; }
 
  private:
-  void Drop(rte_mbuf* m, Counter reason) {
-    counters_.Add(reason);
-    rte_pktmbuf_free(m);
-  }
+  void Drop(rte_mbuf* m, Counter reason) { o_.Drop(m, reason); }
   // Frames that are not for causeway: to the host when there is an exception path, else dropped.
   void NotOurs(rte_mbuf* m, Counter reason) {
     if (to_host_ == nullptr) return Drop(m, reason);
     counters_.Add(Counter::to_host);
     to_host_[host_count_++] = m;
   }
-  void Send(rte_mbuf* m, Counter reason) {
-    counters_.Add(reason);
-    out_[sent_++] = m;
-  }
+  void Send(rte_mbuf* m, Counter reason) { o_.Send(m, reason); }
 
   void Classify(rte_mbuf* m, ParsedPacket& p) {
     switch (p.kind) {
@@ -89,6 +106,7 @@ class Burst {
     const uint8_t* l3 = rte_pktmbuf_mtod_offset(m, const uint8_t*, p.l2_len);
     const ServiceRoute* svc = vips_.Find(l3, p);
     if (svc == nullptr) {
+      if (!p.icmp_error && !p.fragment && ClassifyNat(m, p, l3)) return;
       // A VIP or gateway address without this port: ours, and refused. Any other address: the host's.
       if (to_host_ != nullptr && !p.icmp_error && !t_.IsLocalAddress(AddressesOf(l3, p).vip, p.ipv6)) {
         return NotOurs(m, Counter::drop_no_vip);
@@ -96,12 +114,50 @@ class Burst {
       return Drop(m, Counter::drop_no_vip);
     }
     if (p.ttl <= 1) return Drop(m, Counter::drop_ttl);
+    if (svc->forwarding == snapshot::Forwarding::kFullNat) return nat_.AddForward(m, &p, svc, nullptr, nullptr);
     const uint16_t k = pending_count_++;
     MakeFlowKey(l3, p, keys_[k]);
     const uint64_t hash = FlowHash(t_.flow_key(), keys_[k]);
     signatures_[k] = static_cast<uint32_t>(hash);
     key_ptrs_[k] = &keys_[k];
     pending_[k] = Pending{m, svc, hash, &p};
+  }
+
+  // Full-NAT replies (to a SNAT address and port) and GUE from peer gateways. True when taken.
+  bool ClassifyNat(rte_mbuf* m, ParsedPacket& p, const uint8_t* l3) {
+    const uint8_t* dst = l3 + (p.ipv6 ? 24 : 16);
+    // The GUE port lies below the NAT range (NatPortPlan), so the two never meet.
+    if (p.l4_proto == IPPROTO_UDP && p.dst_port == t_.gue_port_be() && t_.IsLocalAddress(dst, p.ipv6)) {
+      Decapsulate(m, p, l3);
+      return true;
+    }
+    const int snat = t_.SnatIndex(dst, p.ipv6);
+    return snat >= 0 && nat_.AddReply(m, &p, static_cast<uint16_t>(snat), nullptr);
+  }
+
+  // A GUE packet to one of our addresses: only peer gateways may tunnel to us. The inner packet is
+  // either a reply for a flow we sent to the peer's cluster, or a flow for one of our backends.
+  void Decapsulate(rte_mbuf* m, ParsedPacket& p, const uint8_t* l3) {
+    const PeerRoute* peer = t_.FindPeer(l3 + (p.ipv6 ? 8 : 12), p.ipv6);
+    if (peer == nullptr) return Drop(m, Counter::drop_tunnel_not_peer);
+    if (!StripGue(m, p)) return Drop(m, Counter::drop_malformed);
+    counters_.Add(Counter::tunnel_in);
+    ParseFrame(m, p);
+    if (p.kind != FrameKind::kLoadBalance) {
+      return Drop(m, p.kind == FrameKind::kDrop ? p.drop_reason : Counter::drop_tunnel_no_target);
+    }
+    if (p.icmp_error || p.fragment) return Drop(m, Counter::drop_tunnel_no_target);
+    if (p.ttl <= 1) return Drop(m, Counter::drop_ttl);
+    const uint8_t* inner = rte_pktmbuf_mtod_offset(m, const uint8_t*, p.l2_len);
+    const uint8_t* dst = inner + (p.ipv6 ? 24 : 16);
+    const int snat = t_.SnatIndex(dst, p.ipv6);
+    if (snat >= 0) {
+      if (!nat_.AddReply(m, &p, static_cast<uint16_t>(snat), peer)) Drop(m, Counter::drop_tunnel_no_target);
+      return;
+    }
+    const NatTarget* target = t_.FindNatTarget(dst, p.dst_port, p.ipv6);
+    if (target == nullptr) return Drop(m, Counter::drop_tunnel_no_target);
+    nat_.AddForward(m, &p, nullptr, target, peer);
   }
 
   void ForwardPending() {
@@ -214,13 +270,13 @@ class Burst {
   WorkerContext& ctx_;
   const Tables& t_;
   const uint32_t now_ms_;
-  rte_mbuf** out_;
+  BurstOutput o_;
+  BurstCounters& counters_ = o_.counters;
   rte_mbuf** to_host_;
   uint16_t host_count_ = 0;
   VipLookup vips_;
   TrafficStats* const stats_;
-  uint16_t sent_ = 0;
-  BurstCounters counters_;
+  NatStage nat_;
   uint16_t pending_count_ = 0;
   Pending pending_[kBurstSize];
   FlowKey keys_[kBurstSize];
@@ -228,20 +284,31 @@ class Burst {
   uint32_t signatures_[kBurstSize];
 };
 
+// Nothing published yet: every frame is dropped, received as `received`.
+uint16_t DropUnpublished(WorkerContext& ctx, rte_mbuf** pkts, uint16_t n, Counter received) {
+  rte_pktmbuf_free_bulk(pkts, n);
+  ctx.counters.value[static_cast<size_t>(received)] += n;
+  ctx.counters.value[static_cast<size_t>(Counter::drop_no_snapshot)] += n;
+  return 0;
+}
+
 }  // namespace
 
 uint16_t ProcessBurst(WorkerContext& ctx, const Tables* tables, rte_mbuf** pkts, uint16_t n,
                       uint32_t now_ms, rte_mbuf** out, rte_mbuf** to_host, uint16_t* host_count) {
   if (host_count != nullptr) *host_count = 0;
-  if (tables == nullptr) {
-    rte_pktmbuf_free_bulk(pkts, n);
-    ctx.counters.value[static_cast<size_t>(Counter::rx)] += n;
-    ctx.counters.value[static_cast<size_t>(Counter::drop_no_snapshot)] += n;
-    return 0;
-  }
+  if (tables == nullptr) return DropUnpublished(ctx, pkts, n, Counter::rx);
   Burst burst(ctx, *tables, now_ms, out, to_host);
   burst.Run(pkts, n);
   if (host_count != nullptr) *host_count = burst.to_host();
+  return burst.sent();
+}
+
+uint16_t ProcessHandoff(WorkerContext& ctx, const Tables* tables, rte_mbuf** pkts, uint16_t n,
+                        uint32_t now_ms, rte_mbuf** out) {
+  if (tables == nullptr) return DropUnpublished(ctx, pkts, n, Counter::rx_handoff);
+  Burst burst(ctx, *tables, now_ms, out, nullptr);
+  burst.RunHandoff(pkts, n);
   return burst.sent();
 }
 

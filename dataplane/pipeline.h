@@ -27,6 +27,11 @@ uint16_t ProcessBurst(WorkerContext& ctx, const Tables* tables, rte_mbuf** pkts,
 uint16_t ProcessBurst(WorkerContext& ctx, const Tables* tables, rte_mbuf** pkts, uint16_t n,
                       uint32_t now_ms, rte_mbuf** out, rte_mbuf** to_host, uint16_t* host_count);
 
+// Frames another worker handed to this one (full-NAT replies for ports this worker owns), taken from
+// its ring; counted as rx_handoff, not rx.
+uint16_t ProcessHandoff(WorkerContext& ctx, const Tables* tables, rte_mbuf** pkts, uint16_t n,
+                        uint32_t now_ms, rte_mbuf** out);
+
 }  // namespace causeway::dataplane
 
 #endif  // CAUSEWAY_DATAPLANE_PIPELINE_H_

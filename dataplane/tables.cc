@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 
@@ -44,6 +45,30 @@ std::optional<net::IpAddress> FirstOfFamily(const std::vector<net::IpAddress>& a
     if (a.is_v4() == v4) return a;
   }
   return std::nullopt;
+}
+
+// The MAC frames for `next_hop` go to: a static neighbour, else the default next hop (a router).
+void ResolveMac(const DataplaneSettings& settings, const net::IpAddress& next_hop, BackendRoute& r) {
+  for (const auto& [addr, mac] : settings.neighbors) {
+    if (addr == next_hop) { r.mac = mac; r.has_mac = true; }
+  }
+  if (!r.has_mac && settings.default_next_hop_mac) {
+    r.mac = *settings.default_next_hop_mac;
+    r.has_mac = true;
+  }
+}
+
+bool TargetLess(const NatTarget& a, const NatTarget& b) {
+  return std::tie(a.ipv6, a.address, a.port_be) < std::tie(b.ipv6, b.address, b.port_be);
+}
+
+// A peer's tag in flow keys: its IPv4 address with a marker bit, or a fold of its IPv6 address.
+uint64_t PeerTag(const net::IpAddress& a) {
+  const auto b = a.bytes();
+  uint64_t hi, lo;
+  std::memcpy(&hi, b.data(), 8);
+  std::memcpy(&lo, b.data() + 8, 8);
+  return a.is_v4() ? (hi & 0xffffffffu) | (uint64_t{1} << 32) : (hi ^ lo) | (uint64_t{1} << 63);
 }
 
 }  // namespace
@@ -92,12 +117,19 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
       br.stat_slot = stat_slots++;
       br.ipv6 = !b.next_hop.is_v4();
       br.next_hop = WireBytes(b.next_hop);
-      for (const auto& [addr, mac] : settings.neighbors) {
-        if (addr == b.next_hop) { br.mac = mac; br.has_mac = true; }
-      }
-      if (!br.has_mac && settings.default_next_hop_mac) {
-        br.mac = *settings.default_next_hop_mac;
-        br.has_mac = true;
+      ResolveMac(settings, b.next_hop, br);
+      br.local = b.local;
+      br.address_ipv6 = !b.address.is_v4();
+      br.address = WireBytes(b.address);
+      br.port_be = rte_cpu_to_be_16(b.port);
+      if (svc.forwarding == snapshot::Forwarding::kFullNat && b.local) {
+        NatTarget target;
+        target.address = br.address;
+        target.port_be = br.port_be;
+        target.ipv6 = br.address_ipv6;
+        // Frames for a local backend go to the backend itself.
+        target.route = br;
+        t->nat_targets_.push_back(target);
       }
       r.backends.push_back(br);
       r.by_id.emplace_back(b.id, static_cast<uint16_t>(i));
@@ -121,6 +153,42 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
     r.zone_table = svc.zone_table;
     t->services_.push_back(std::move(r));
     vip_entries += 2 * svc.frontends.size();
+  }
+
+  // Full-NAT: the targets peers may tunnel to (one entry per backend address and port), the SNAT
+  // addresses, the peer gateways.
+  std::sort(t->nat_targets_.begin(), t->nat_targets_.end(), TargetLess);
+  t->nat_targets_.erase(std::unique(t->nat_targets_.begin(), t->nat_targets_.end(),
+                                    [](const NatTarget& a, const NatTarget& b) {
+                                      return !TargetLess(a, b) && !TargetLess(b, a);
+                                    }),
+                        t->nat_targets_.end());
+  std::vector<net::IpAddress> snat = settings.snat_sources;
+  if (snat.empty()) {
+    for (bool v4 : {true, false}) {
+      if (auto a = FirstOfFamily(snap.gateway.addresses, v4)) {
+        snat.push_back(*a);
+      }
+    }
+  }
+  if (snat.size() > kMaxSnatAddresses) {
+    return absl::InvalidArgumentError(absl::StrCat("more than ", kMaxSnatAddresses, " SNAT addresses"));
+  }
+  for (size_t i = 0; i < snat.size(); ++i) {
+    t->snat_.emplace_back(WireBytes(snat[i]), !snat[i].is_v4());
+    (snat[i].is_v4() ? t->snat_mask_v4_ : t->snat_mask_v6_) |= 1u << i;
+  }
+  vip_entries += snat.size();
+  for (const auto& peer : snap.gateway.peer_gateways) {
+    PeerRoute pr;
+    pr.route.ipv6 = !peer.is_v4();
+    pr.route.next_hop = WireBytes(peer);
+    ResolveMac(settings, peer, pr.route);
+    pr.tag = PeerTag(peer);
+    for (const auto& other : t->peers_) {
+      if (other.tag == pr.tag) return absl::InvalidArgumentError("two peer gateways with one tag (IPv6 fold)");
+    }
+    t->peers_.push_back(pr);
   }
 
   constexpr size_t kPerLine = RTE_CACHE_LINE_SIZE / sizeof(TrafficStats);
@@ -152,6 +220,9 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
     return absl::OkStatus();
   };
   for (const auto& a : snap.gateway.addresses) {
+    if (auto s = add(MakeVipKey(a, 0, 0), kLocalAddressMark, false); !s.ok()) return s;
+  }
+  for (const auto& a : snat) {
     if (auto s = add(MakeVipKey(a, 0, 0), kLocalAddressMark, false); !s.ok()) return s;
   }
   for (uint32_t i = 0; i < snap.services.size(); ++i) {
@@ -239,6 +310,23 @@ const ServiceRoute* Tables::FindService(const VipKey& key) const {
   }
   const auto index = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(data));
   return index < services_.size() ? &services_[index] : nullptr;
+}
+
+const PeerRoute* Tables::FindPeer(const uint8_t* address, bool ipv6) const {
+  for (const PeerRoute& p : peers_) {
+    if (p.route.ipv6 == ipv6 && std::memcmp(p.route.next_hop.data(), address, ipv6 ? 16 : 4) == 0) return &p;
+  }
+  return nullptr;
+}
+
+const NatTarget* Tables::FindNatTarget(const uint8_t* address, uint16_t port_be, bool ipv6) const {
+  NatTarget probe;
+  std::memcpy(probe.address.data(), address, ipv6 ? 16 : 4);
+  probe.port_be = port_be;
+  probe.ipv6 = ipv6;
+  auto it = std::lower_bound(nat_targets_.begin(), nat_targets_.end(), probe, TargetLess);
+  if (it == nat_targets_.end() || TargetLess(probe, *it)) return nullptr;
+  return &*it;
 }
 
 bool Tables::IsLocalAddress(const uint8_t* address, bool ipv6) const {

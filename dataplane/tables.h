@@ -9,6 +9,7 @@
 #include <array>
 #include <map>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,7 +37,12 @@ struct DataplaneSettings {
   std::optional<net::IpAddress> tunnel_source_v4;
   std::optional<net::IpAddress> tunnel_source_v6;
   uint8_t outer_ttl = 64;
+  // Full-NAT source addresses (island mode), at most kMaxSnatAddresses; when empty, the gateway's
+  // first address of each family. They answer ARP/ND like gateway addresses.
+  std::vector<net::IpAddress> snat_sources;
 };
+
+inline constexpr size_t kMaxSnatAddresses = 32;
 
 // Packets and bytes (of the client's IP packets) forwarded, per service or backend and worker.
 struct TrafficStats {
@@ -53,6 +59,26 @@ struct BackendRoute {
   bool has_mac = false;
   rte_ether_addr mac{};
   std::array<uint8_t, 16> next_hop{};  // IPv4 in the first 4 bytes, network order
+  // The backend itself, for full-NAT's destination rewrite.
+  bool local = true;           // in this gateway's cluster (else next_hop is its cluster's gateway)
+  bool address_ipv6 = false;
+  uint16_t port_be = 0;
+  std::array<uint8_t, 16> address{};
+};
+
+// A peer gateway: tunnelled traffic is accepted only from these, and full-NAT replies for flows a
+// peer tunnelled in go back to it.
+struct PeerRoute {
+  BackendRoute route;  // next_hop = the peer's address, mac = how to reach it
+  uint64_t tag = 0;    // the peer in flow keys (FlowKey word 5): never 0
+};
+
+// A local backend of a full-NAT service, which peers may tunnel flows to.
+struct NatTarget {
+  std::array<uint8_t, 16> address{};
+  uint16_t port_be = 0;
+  bool ipv6 = false;
+  BackendRoute route;
 };
 
 struct ServiceRoute {
@@ -133,6 +159,25 @@ class Tables {
 
   const std::vector<ServiceRoute>& services() const { return services_; }
 
+  // Full-NAT (island mode). The SNAT address `address` has index i (or -1): replies to it are NAT
+  // replies. Masks: bit i set for each SNAT address of that family.
+  int SnatIndex(const uint8_t* address, bool ipv6) const {
+    for (size_t i = 0; i < snat_.size(); ++i) {
+      if (snat_[i].second == ipv6 && std::memcmp(snat_[i].first.data(), address, ipv6 ? 16 : 4) == 0) {
+        return static_cast<int>(i);
+      }
+    }
+    return -1;
+  }
+  const uint8_t* SnatAddress(uint16_t index) const { return snat_[index].first.data(); }
+  uint32_t snat_mask(bool ipv6) const { return ipv6 ? snat_mask_v6_ : snat_mask_v4_; }
+  // The peer gateway with address `address`, or nullptr (then tunnelled traffic is refused).
+  const PeerRoute* FindPeer(const uint8_t* address, bool ipv6) const;
+  const PeerRoute* peer(uint32_t index) const { return index < peers_.size() ? &peers_[index] : nullptr; }
+  uint32_t PeerIndex(const PeerRoute* p) const { return static_cast<uint32_t>(p - peers_.data()); }
+  // The local full-NAT backend (address, port), or nullptr.
+  const NatTarget* FindNatTarget(const uint8_t* address, uint16_t port_be, bool ipv6) const;
+
   // Worker `worker`'s statistics block (indexed by stat_slot), or nullptr when the id is out of
   // range. Only that worker writes it; the tables are otherwise immutable, so the block is held
   // apart from them.
@@ -153,6 +198,10 @@ class Tables {
   bool has_source_v4_ = false, has_source_v6_ = false;
   std::array<uint8_t, 16> source_v4_{}, source_v6_{};
   std::vector<ServiceRoute> services_;
+  std::vector<std::pair<std::array<uint8_t, 16>, bool>> snat_;  // (address, is IPv6)
+  uint32_t snat_mask_v4_ = 0, snat_mask_v6_ = 0;
+  std::vector<PeerRoute> peers_;
+  std::vector<NatTarget> nat_targets_;  // sorted by (address, port)
   uint32_t max_workers_ = 0;
   size_t stats_stride_ = 0;  // TrafficStats per worker, padded to whole cache lines
   std::unique_ptr<TrafficStats[]> stats_;

@@ -11,6 +11,9 @@
 
 #include "dataplane/counters.h"
 #include "dataplane/flow_table.h"
+#include "dataplane/nat_table.h"
+
+struct rte_ring;
 
 namespace causeway::dataplane {
 
@@ -20,6 +23,11 @@ struct alignas(64) WorkerContext {
   uint16_t worker_id = 0;     // also the RCU thread id and the queue index on every port
   rte_ether_addr port_mac{};  // the MAC replies and encapsulated frames are sent from
   std::unique_ptr<FlowTable> flows;
+  // Full-NAT sessions (island mode); null: full-NAT services are dropped (drop_nat_unavailable).
+  std::unique_ptr<NatTable> nat;
+  // Every worker's inbound ring, by worker id (null when there is a single worker): a NAT reply that
+  // RSS delivered to another worker than the one owning its port is handed over through them.
+  rte_ring* const* handoff = nullptr;
   WorkerCounters counters;
 };
 

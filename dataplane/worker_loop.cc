@@ -2,6 +2,7 @@
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_ring.h>
 
 #include "dataplane/pipeline.h"
 #include "dataplane/tx.h"
@@ -16,8 +17,21 @@ void RunWorker(WorkerContext& ctx, SnapshotStore& store, const std::vector<PortQ
   rte_mbuf* host[kBurstSize];
   uint32_t idle_polls = 0;
   store.RegisterWorker(ctx.worker_id);
+  rte_ring* const own_ring = ctx.handoff != nullptr ? ctx.handoff[ctx.worker_id] : nullptr;
   while (!stop.load(std::memory_order_relaxed)) {
     bool received = false;
+    if (own_ring != nullptr && !ports.empty()) {
+      // Full-NAT replies other workers received for this worker's ports. One-armed: they leave on
+      // the first port, as they would have from the worker that received them.
+      const unsigned n = rte_ring_dequeue_burst(own_ring, reinterpret_cast<void**>(in), kBurstSize, nullptr);
+      if (n > 0) {
+        received = true;
+        ctx.port_mac = ports[0].mac;
+        const auto now_ms = static_cast<uint32_t>(rte_get_tsc_cycles() / cycles_per_ms);
+        const uint16_t m = ProcessHandoff(ctx, store.Current(), in, static_cast<uint16_t>(n), now_ms, out);
+        SendBurst(ports[0].port, ports[0].queue, out, m, ctx.counters);
+      }
+    }
     for (const PortQueue& pq : ports) {
       if (pq.host_port >= 0) {
         const auto hp = static_cast<uint16_t>(pq.host_port);
@@ -51,6 +65,9 @@ void RunWorker(WorkerContext& ctx, SnapshotStore& store, const std::vector<PortQ
     if (++idle_polls < config.idle_polls_before_sleep) continue;
     const auto now_ms = static_cast<uint32_t>(rte_get_tsc_cycles() / cycles_per_ms);
     ctx.counters.value[static_cast<size_t>(Counter::flow_expired)] += ctx.flows->Sweep(now_ms, config.idle_sweep);
+    if (ctx.nat != nullptr) {
+      ctx.counters.value[static_cast<size_t>(Counter::flow_expired)] += ctx.nat->Sweep(now_ms, config.idle_sweep);
+    }
     if (config.idle_sleep_us > 0) rte_delay_us_sleep(config.idle_sleep_us);
   }
   store.UnregisterWorker(ctx.worker_id);

@@ -23,8 +23,16 @@ PipelineHarness::PipelineHarness(uint32_t flow_capacity, uint32_t pool_size) {
   std::memcpy(&ctx_.port_mac, kPortMac.data(), 6);
 }
 
+void PipelineHarness::EnableNat(const NatTableConfig& config) {
+  auto nat = NatTable::Create(config);
+  if (!nat.ok()) throw std::runtime_error(std::string(nat.status().message()));
+  ctx_.nat = std::move(*nat);
+  ctx_.worker_id = config.worker;
+}
+
 PipelineHarness::~PipelineHarness() {
   ctx_.flows.reset();
+  ctx_.nat.reset();
   rte_mempool_free(pool_);
 }
 
@@ -39,6 +47,26 @@ void Collect(rte_mbuf** mbufs, uint16_t n, std::vector<Bytes>& into) {
 }
 }  // namespace
 
+rte_mbuf* PipelineHarness::Mbuf(const Bytes& f) {
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  if (m == nullptr) throw std::runtime_error("mbuf alloc");
+  char* data = rte_pktmbuf_append(m, static_cast<uint16_t>(f.size()));
+  if (data == nullptr && !f.empty()) throw std::runtime_error("frame too big");
+  if (!f.empty()) std::memcpy(data, f.data(), f.size());
+  return m;
+}
+
+std::vector<Bytes> PipelineHarness::RunHandoff(const std::vector<rte_mbuf*>& mbufs, const Tables* tables,
+                                               uint32_t now_ms) {
+  std::vector<Bytes> sent;
+  rte_mbuf* in[kBurstSize];
+  rte_mbuf* out[kBurstSize];
+  const auto n = static_cast<uint16_t>(std::min<size_t>(kBurstSize, mbufs.size()));
+  std::copy(mbufs.begin(), mbufs.begin() + n, in);
+  Collect(out, ProcessHandoff(ctx_, tables, in, n, now_ms, out), sent);
+  return sent;
+}
+
 std::vector<Bytes> PipelineHarness::Run(const std::vector<Bytes>& frames, const Tables* tables, uint32_t now_ms,
                                         std::vector<Bytes>* to_host) {
   std::vector<Bytes> sent;
@@ -46,14 +74,7 @@ std::vector<Bytes> PipelineHarness::Run(const std::vector<Bytes>& frames, const 
     const auto n = static_cast<uint16_t>(std::min<size_t>(kBurstSize, frames.size() - start));
     rte_mbuf* in[kBurstSize];
     rte_mbuf* out[kBurstSize];
-    for (uint16_t i = 0; i < n; ++i) {
-      in[i] = rte_pktmbuf_alloc(pool_);
-      if (in[i] == nullptr) throw std::runtime_error("mbuf alloc");
-      const Bytes& f = frames[start + i];
-      char* data = rte_pktmbuf_append(in[i], static_cast<uint16_t>(f.size()));
-      if (data == nullptr && !f.empty()) throw std::runtime_error("frame too big");
-      if (!f.empty()) std::memcpy(data, f.data(), f.size());
-    }
+    for (uint16_t i = 0; i < n; ++i) in[i] = Mbuf(frames[start + i]);
     rte_mbuf* host[kBurstSize];
     uint16_t host_count = 0;
     const uint16_t m = to_host == nullptr ? ProcessBurst(ctx_, tables, in, n, now_ms, out)

@@ -27,6 +27,13 @@ class PipelineHarness {
   // With `to_host`, the pipeline has an exception path and what it passes to the host lands there.
   std::vector<Bytes> Run(const std::vector<Bytes>& frames, const Tables* tables, uint32_t now_ms = 1000,
                          std::vector<Bytes>* to_host = nullptr);
+  // Gives the worker a full-NAT session table (worker `config.worker` of `config.plan.workers`).
+  void EnableNat(const NatTableConfig& config);
+  // Runs frames as another worker's hand-off (ProcessHandoff); `from_peer` is what the handing
+  // worker records (peer index + 1, or 0).
+  std::vector<Bytes> RunHandoff(const std::vector<rte_mbuf*>& mbufs, const Tables* tables, uint32_t now_ms = 1000);
+  // An mbuf holding `frame` from this harness's pool.
+  rte_mbuf* Mbuf(const Bytes& frame);
   uint64_t count(Counter c) const { return ctx_.counters[c]; }
   unsigned in_use() const { return rte_mempool_in_use_count(pool_); }
   WorkerContext& ctx() { return ctx_; }

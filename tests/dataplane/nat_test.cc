@@ -1,0 +1,317 @@
+// Full-NAT and the peer tunnel (island mode), golden packets: frames built by the test's own
+// builder go through the real pipeline, and what comes out is compared byte for byte (so every
+// rewritten checksum is checked by the builder's independent code). Gateway A balances a VIP over a
+// local backend and a backend behind peer gateway B; gateway B takes the tunnelled flow in, NATs it
+// into its own island and tunnels the replies back. After every test no mbuf is left in use.
+#include <gtest/gtest.h>
+
+#include <rte_ring.h>
+
+#include "tests/dataplane/packet_builder.h"
+#include "tests/dataplane/pipeline_harness.h"
+#include "tests/dataplane/test_snapshot.h"
+
+namespace causeway::dataplane::testing {
+namespace {
+
+using snapshot::Forwarding;
+using snapshot::Frontend;
+using snapshot::Protocol;
+
+Mac MacOf(const rte_ether_addr& a) {
+  return {a.addr_bytes[0], a.addr_bytes[1], a.addr_bytes[2], a.addr_bytes[3], a.addr_bytes[4], a.addr_bytes[5]};
+}
+
+// Both islands use 10.244.0.0/16: the backend behind A and the one behind B share an address.
+const Ip4 kClient = V4("10.244.1.5"), kPod = V4("10.244.2.10");
+const Ip4 kGwA = V4("10.0.0.1"), kGwB = V4("10.0.0.2");             // SNAT and tunnel addresses
+const Ip4 kPeerA = V4("192.168.10.2"), kPeerB = V4("192.168.20.2");  // as each other's peers
+const Ip4 kVipLocal = V4("10.96.0.10"), kVipRemote = V4("10.96.0.11");
+const Mac kRouterMac = {0x02, 0x0f, 0xab, 0x00, 0x00, 0x01};
+constexpr uint16_t kClientPort = 40000, kPodPort = 8080;
+constexpr uint16_t kP = 10240;  // the first NAT port (of worker 0)
+constexpr uint8_t kSynAck = kSyn | kAck;
+
+snapshot::Backend PodBackend(uint32_t id, const std::string& cluster, bool local, const std::string& next_hop) {
+  snapshot::Backend b = MakeBackend(id, "10.244.2.10");
+  b.cluster = cluster;
+  b.port = kPodPort;
+  b.local = local;
+  b.next_hop = Addr(next_hop);
+  return b;
+}
+
+Bytes Frame(const Mac& dst, const Mac& src, const Ip4& from, const Ip4& to, uint16_t sport, uint16_t dport,
+            uint8_t flags, uint8_t ttl = 64, const Bytes& payload = {}) {
+  return Ether(dst, src, 0x0800, Ipv4(from, to, 6, Tcp4(from, to, sport, dport, flags, payload), {.ttl = ttl}));
+}
+
+// GUE over IPv4 (zero UDP checksum) around `inner`.
+Bytes Gue(const Mac& dst, const Mac& src, const Ip4& from, const Ip4& to, uint16_t sport, const Bytes& inner) {
+  return Ether(dst, src, 0x0800, Ipv4(from, to, 17, Udp(sport, 6080, inner, 0, /*zero_checksum=*/true)));
+}
+
+Bytes Inner(const Ip4& from, const Ip4& to, uint16_t sport, uint16_t dport, uint8_t flags, uint8_t ttl) {
+  return Ipv4(from, to, 6, Tcp4(from, to, sport, dport, flags), {.ttl = ttl});
+}
+
+uint16_t OuterSourcePort(const Bytes& frame) { return static_cast<uint16_t>((frame[34] << 8) | frame[35]); }
+
+class NatTest : public ::testing::Test {
+ protected:
+  // Gateway A (cluster c1): VIP .10 → the local pod, VIP .11 → the pod behind peer B.
+  void BuildA() {
+    snap_ = BaseSnapshot();
+    snap_.gateway.addresses = {Addr("10.0.0.1"), Addr("fd00::1")};
+    snap_.gateway.peer_gateways = {Addr("192.168.20.2")};
+    snap_.services.push_back(MakeService(1, {Frontend{Addr("10.96.0.10"), 80, Protocol::kTcp}},
+                                         {PodBackend(1, "c1", true, "10.244.2.10")}, Forwarding::kFullNat));
+    snap_.services.push_back(MakeService(2, {Frontend{Addr("10.96.0.11"), 80, Protocol::kTcp}},
+                                         {PodBackend(2, "c2", false, "192.168.20.2")}, Forwarding::kFullNat));
+    Compile();
+  }
+  // Gateway B (cluster c2): its own pod 10.244.2.10:8080, peers A (and a second peer when asked).
+  void BuildB(bool two_peers = false) {
+    snap_ = BaseSnapshot();
+    snap_.gateway.cluster = "c2";
+    snap_.gateway.addresses = {Addr("10.0.0.2")};
+    snap_.gateway.peer_gateways = {Addr("192.168.10.2")};
+    if (two_peers) snap_.gateway.peer_gateways.push_back(Addr("192.168.30.2"));
+    snap_.services.push_back(MakeService(5, {Frontend{Addr("10.96.0.10"), 80, Protocol::kTcp}},
+                                         {PodBackend(5, "c2", true, "10.244.2.10")}, Forwarding::kFullNat));
+    Compile();
+  }
+  void Compile() {
+    DataplaneSettings settings = SettingsFor(snap_);
+    settings.default_next_hop_mac = rte_ether_addr{{kRouterMac[0], kRouterMac[1], kRouterMac[2], kRouterMac[3],
+                                                    kRouterMac[4], kRouterMac[5]}};
+    auto t = Tables::Compile(snap_, settings);
+    ASSERT_TRUE(t.ok()) << t.status();
+    tables_ = std::move(*t);
+  }
+  void SetUp() override { h_.EnableNat(NatTableConfig{}); }
+  void TearDown() override { EXPECT_EQ(h_.in_use(), 0u) << "mbuf leak"; }
+
+  std::vector<Bytes> Run(const std::vector<Bytes>& frames, uint32_t now_ms = 1000) {
+    return h_.Run(frames, tables_.get(), now_ms);
+  }
+  Bytes RunOne(const Bytes& frame, uint32_t now_ms = 1000) {
+    auto out = Run({frame}, now_ms);
+    EXPECT_EQ(out.size(), 1u);
+    return out.empty() ? Bytes{} : out[0];
+  }
+  void ExpectDropped(const Bytes& frame, Counter reason, uint32_t now_ms = 1000) {
+    const uint64_t before = h_.count(reason);
+    EXPECT_TRUE(Run({frame}, now_ms).empty());
+    EXPECT_EQ(h_.count(reason) - before, 1u) << kCounterNames[static_cast<size_t>(reason)] << Counts();
+  }
+
+  std::string Counts() {
+    std::string text;
+    for (size_t i = 0; i < kCounterCount; ++i) {
+      if (h_.ctx().counters.value[i] != 0) text += " " + std::string(kCounterNames[i]) + "=" + std::to_string(h_.ctx().counters.value[i]);
+    }
+    return text;
+  }
+
+  snapshot::CompiledSnapshot snap_;
+  std::unique_ptr<Tables> tables_;
+  PipelineHarness h_;
+};
+
+TEST_F(NatTest, LocalBackendBothDirections) {
+  BuildA();
+  // Client → VIP becomes SNAT address:first port → pod, TTL one less, to the pod's MAC.
+  EXPECT_EQ(Hex(RunOne(Frame(kPortMac, kClientMac, kClient, kVipLocal, kClientPort, 80, kSyn))),
+            Hex(Frame(MacOf(BackendMac(1)), kPortMac, kGwA, kPod, kP, kPodPort, kSyn, 63)));
+  // The pod's answer to that port goes back as VIP → client, to the MAC the client's frame came from.
+  EXPECT_EQ(Hex(RunOne(Frame(kPortMac, MacOf(BackendMac(1)), kPod, kGwA, kPodPort, kP, kSynAck))),
+            Hex(Frame(kClientMac, kPortMac, kVipLocal, kClient, 80, kClientPort, kSynAck, 63)));
+  // Established: the same session, with data.
+  const Bytes data = {'G', 'E', 'T', ' ', '/'};
+  EXPECT_EQ(Hex(RunOne(Frame(kPortMac, kClientMac, kClient, kVipLocal, kClientPort, 80, kAck, 64, data))),
+            Hex(Frame(MacOf(BackendMac(1)), kPortMac, kGwA, kPod, kP, kPodPort, kAck, 63, data)));
+  EXPECT_EQ(h_.count(Counter::forwarded_nat_new), 1u);
+  EXPECT_EQ(h_.count(Counter::forwarded_nat_hit), 1u);
+  EXPECT_EQ(h_.count(Counter::forwarded_nat_reply), 1u);
+  EXPECT_EQ(h_.ctx().nat->size(), 1u);
+  // Another client port: another session, the next port.
+  EXPECT_EQ(Hex(RunOne(Frame(kPortMac, kClientMac, kClient, kVipLocal, kClientPort + 1, 80, kSyn))),
+            Hex(Frame(MacOf(BackendMac(1)), kPortMac, kGwA, kPod, kP + 1, kPodPort, kSyn, 63)));
+}
+
+TEST_F(NatTest, UdpKeepsAValidOrAbsentChecksum) {
+  snap_ = BaseSnapshot();
+  snap_.services.push_back(MakeService(1, {Frontend{Addr("10.96.0.10"), 53, Protocol::kUdp}},
+                                       {PodBackend(1, "c1", true, "10.244.2.10")}, Forwarding::kFullNat));
+  Compile();
+  const Bytes payload = {1, 2, 3};
+  const Bytes in = Ether(kPortMac, kClientMac, 0x0800, Ipv4(kClient, kVipLocal, 17, Udp4(kClient, kVipLocal, 5353, 53, payload)));
+  EXPECT_EQ(Hex(RunOne(in)), Hex(Ether(MacOf(BackendMac(1)), kPortMac, 0x0800,
+                                       Ipv4(kGwA, kPod, 17, Udp4(kGwA, kPod, kP, kPodPort, payload), {.ttl = 63}))));
+  // A datagram without a checksum (0 over IPv4) stays without one.
+  const Bytes bare = Ether(kPortMac, kClientMac, 0x0800,
+                           Ipv4(kClient, kVipLocal, 17, Udp(5354, 53, payload, 0, /*zero_checksum=*/true)));
+  EXPECT_EQ(Hex(RunOne(bare)), Hex(Ether(MacOf(BackendMac(1)), kPortMac, 0x0800,
+                                         Ipv4(kGwA, kPod, 17, Udp(kP + 1, kPodPort, payload, 0, true), {.ttl = 63}))));
+}
+
+TEST_F(NatTest, Ipv6LocalBackend) {
+  snap_ = BaseSnapshot();
+  snapshot::Backend b = MakeBackend(3, "fd01::3");
+  b.port = 8443;
+  snap_.services.push_back(MakeService(3, {Frontend{Addr("fd00::100"), 443, Protocol::kTcp}}, {b}, Forwarding::kFullNat));
+  Compile();
+  const Ip6 client = V6("fd09::7"), vip = V6("fd00::100"), gw = V6("fd00::1"), be = V6("fd01::3");
+  const Bytes in = Ether(kPortMac, kClientMac, 0x86dd, Ipv6(client, vip, 6, Tcp6(client, vip, 40000, 443, kSyn)));
+  EXPECT_EQ(Hex(RunOne(in)), Hex(Ether(MacOf(BackendMac(3)), kPortMac, 0x86dd, Ipv6(gw, be, 6, Tcp6(gw, be, kP, 8443, kSyn), 63))));
+  const Bytes reply = Ether(kPortMac, MacOf(BackendMac(3)), 0x86dd, Ipv6(be, gw, 6, Tcp6(be, gw, 8443, kP, kSynAck)));
+  EXPECT_EQ(Hex(RunOne(reply)), Hex(Ether(kClientMac, kPortMac, 0x86dd, Ipv6(vip, client, 6, Tcp6(vip, client, 443, 40000, kSynAck), 63))));
+}
+
+TEST_F(NatTest, RepliesMustMatchTheirSession) {
+  BuildA();
+  ASSERT_EQ(Run({Frame(kPortMac, kClientMac, kClient, kVipLocal, kClientPort, 80, kSyn)}).size(), 1u);
+  const Mac pod = MacOf(BackendMac(1));
+  ExpectDropped(Frame(kPortMac, pod, kPod, kGwA, kPodPort + 1, kP, kSynAck), Counter::drop_nat_no_session);
+  ExpectDropped(Frame(kPortMac, pod, V4("10.244.2.11"), kGwA, kPodPort, kP, kSynAck), Counter::drop_nat_no_session);
+  ExpectDropped(Frame(kPortMac, pod, kPod, kGwA, kPodPort, kP + 6, kSynAck), Counter::drop_nat_no_session);
+  // The right tuple but through a peer's tunnel: a local session's replies never come that way.
+  BuildA();
+  ExpectDropped(Gue(kPortMac, kRouterMac, kPeerB, kGwA, 40001, Inner(kPod, kGwA, kPodPort, kP, kSynAck, 64)),
+                Counter::drop_nat_no_session);
+  // Below the NAT range: not a NAT reply; a TCP port the gateway address does not serve.
+  ExpectDropped(Frame(kPortMac, pod, kPod, kGwA, kPodPort, 1000, kSynAck), Counter::drop_no_vip);
+  EXPECT_EQ(h_.count(Counter::forwarded_nat_reply), 0u);
+}
+
+TEST_F(NatTest, SessionsExpireAndPortsAreReusedLast) {
+  BuildA();
+  ASSERT_EQ(Run({Frame(kPortMac, kClientMac, kClient, kVipLocal, kClientPort, 80, kSyn)}, 1000).size(), 1u);
+  // A SYN-only session lives 10 s; after that its reply finds nothing and the port is free again.
+  ExpectDropped(Frame(kPortMac, MacOf(BackendMac(1)), kPod, kGwA, kPodPort, kP, kSynAck),
+                Counter::drop_nat_no_session, 1000 + 10'001);
+  EXPECT_EQ(h_.ctx().nat->size(), 0u);
+  // First in, first out: the next session takes a port never used, not the one just freed.
+  EXPECT_EQ(Hex(RunOne(Frame(kPortMac, kClientMac, kClient, kVipLocal, kClientPort, 80, kSyn), 12'000)),
+            Hex(Frame(MacOf(BackendMac(1)), kPortMac, kGwA, kPod, kP + 1, kPodPort, kSyn, 63)));
+}
+
+TEST_F(NatTest, PortExhaustionRefusesNewFlowsOnly) {
+  NatTableConfig small;
+  small.plan = NatPortPlan{.first_port = 65534, .per_worker = 2, .workers = 1};
+  PipelineHarness h;
+  h.EnableNat(small);
+  BuildA();
+  std::vector<Bytes> out = h.Run({Frame(kPortMac, kClientMac, kClient, kVipLocal, 1, 80, kSyn),
+                                  Frame(kPortMac, kClientMac, kClient, kVipLocal, 2, 80, kSyn),
+                                  Frame(kPortMac, kClientMac, kClient, kVipLocal, 3, 80, kSyn)},
+                                 tables_.get());
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(Hex(out[1]), Hex(Frame(MacOf(BackendMac(1)), kPortMac, kGwA, kPod, 65535, kPodPort, kSyn, 63)));
+  EXPECT_EQ(h.count(Counter::drop_nat_exhausted), 1u);
+  // Established sessions go on.
+  EXPECT_EQ(h.Run({Frame(kPortMac, kClientMac, kClient, kVipLocal, 1, 80, kAck)}, tables_.get()).size(), 1u);
+  EXPECT_EQ(h.in_use(), 0u);
+}
+
+TEST_F(NatTest, RemoteBackendGoesThroughThePeerTunnelBothWays) {
+  BuildA();
+  // To the pod behind B: NATed as for a local pod, then GUE to B (the encapsulation takes the TTL).
+  const Bytes out = RunOne(Frame(kPortMac, kClientMac, kClient, kVipRemote, kClientPort, 80, kSyn));
+  ASSERT_GT(out.size(), 36u);
+  const uint16_t sport = OuterSourcePort(out);
+  EXPECT_GE(sport, 0x8000);
+  EXPECT_EQ(Hex(out), Hex(Gue(MacOf(BackendMac(2)), kPortMac, kGwA, kPeerB, sport,
+                              Inner(kGwA, kPod, kP, kPodPort, kSyn, 63))));
+  // B tunnels the pod's reply back: decapsulated, matched to the session, rewritten for the client.
+  const Bytes reply = Gue(kPortMac, kRouterMac, kPeerB, kGwA, 50000, Inner(kPod, kGwA, kPodPort, kP, kSynAck, 63));
+  EXPECT_EQ(Hex(RunOne(reply)), Hex(Frame(kClientMac, kPortMac, kVipRemote, kClient, 80, kClientPort, kSynAck, 62)));
+  EXPECT_EQ(h_.count(Counter::tunnel_in), 1u);
+  // The same reply straight from A's own island (the local pod with the same address) is not it.
+  ExpectDropped(Frame(kPortMac, MacOf(BackendMac(1)), kPod, kGwA, kPodPort, kP, kSynAck), Counter::drop_nat_no_session);
+}
+
+TEST_F(NatTest, PeerTunnelsFlowsInAndGetsRepliesBack) {
+  BuildB();
+  // A's NATed packet (from A's SNAT address and port) arrives in GUE from peer A.
+  const Bytes in = Gue(kPortMac, kRouterMac, kPeerA, kGwB, 40001, Inner(kGwA, kPod, kP, kPodPort, kSyn, 63));
+  EXPECT_EQ(Hex(RunOne(in)), Hex(Frame(MacOf(BackendMac(5)), kPortMac, kGwB, kPod, kP, kPodPort, kSyn, 62)));
+  // The pod answers B; B tunnels it back to A, addressed to A's SNAT address and port.
+  const Bytes out = RunOne(Frame(kPortMac, MacOf(BackendMac(5)), kPod, kGwB, kPodPort, kP, kSynAck));
+  ASSERT_GT(out.size(), 36u);
+  EXPECT_EQ(Hex(out), Hex(Gue(kRouterMac, kPortMac, kGwB, kPeerA, OuterSourcePort(out),
+                              Inner(kPod, kGwA, kPodPort, kP, kSynAck, 63))));
+}
+
+TEST_F(NatTest, TunnelsAreTakenOnlyFromPeersAndOnlyForOurBackends) {
+  BuildB();
+  ExpectDropped(Gue(kPortMac, kRouterMac, V4("192.168.99.9"), kGwB, 40001, Inner(kGwA, kPod, kP, kPodPort, kSyn, 63)),
+                Counter::drop_tunnel_not_peer);
+  ExpectDropped(Gue(kPortMac, kRouterMac, kPeerA, kGwB, 40001, Inner(kGwA, V4("10.244.9.9"), kP, kPodPort, kSyn, 63)),
+                Counter::drop_tunnel_no_target);
+  ExpectDropped(Gue(kPortMac, kRouterMac, kPeerA, kGwB, 40001, Inner(kGwA, kPod, kP, kPodPort + 1, kSyn, 63)),
+                Counter::drop_tunnel_no_target);
+  EXPECT_EQ(h_.count(Counter::forwarded_nat_new), 0u);
+}
+
+TEST_F(NatTest, TheSameInnerFlowFromTwoPeersIsTwoSessions) {
+  BuildB(/*two_peers=*/true);
+  const Bytes inner = Inner(kGwA, kPod, kP, kPodPort, kSyn, 63);
+  const auto out = Run({Gue(kPortMac, kRouterMac, kPeerA, kGwB, 40001, inner),
+                        Gue(kPortMac, kRouterMac, V4("192.168.30.2"), kGwB, 40001, inner)});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(Hex(out[0]), Hex(Frame(MacOf(BackendMac(5)), kPortMac, kGwB, kPod, kP, kPodPort, kSyn, 62)));
+  EXPECT_EQ(Hex(out[1]), Hex(Frame(MacOf(BackendMac(5)), kPortMac, kGwB, kPod, kP + 1, kPodPort, kSyn, 62)));
+  EXPECT_EQ(h_.ctx().nat->size(), 2u);
+}
+
+TEST_F(NatTest, RepliesReachTheWorkerOwningThePort) {
+  BuildA();
+  const NatPortPlan plan = NatPortPlan::For(2);  // 10240.. for worker 0, 37888.. for worker 1
+  PipelineHarness w0, w1;
+  NatTableConfig config;
+  config.plan = plan;
+  w0.EnableNat(config);
+  config.worker = 1;
+  w1.EnableNat(config);
+  rte_ring* rings[2] = {rte_ring_create("nat_test_r0", 64, SOCKET_ID_ANY, RING_F_SC_DEQ),
+                        rte_ring_create("nat_test_r1", 64, SOCKET_ID_ANY, RING_F_SC_DEQ)};
+  ASSERT_NE(rings[0], nullptr);
+  ASSERT_NE(rings[1], nullptr);
+  w0.ctx().handoff = rings;
+  w1.ctx().handoff = rings;
+  const uint16_t port = static_cast<uint16_t>(kP + plan.per_worker);  // worker 1's first port
+  // Worker 1 sees the client's SYN; RSS gives the pod's reply to worker 0.
+  auto out = w1.Run({Frame(kPortMac, kClientMac, kClient, kVipLocal, kClientPort, 80, kSyn)}, tables_.get());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(Hex(out[0]), Hex(Frame(MacOf(BackendMac(1)), kPortMac, kGwA, kPod, port, kPodPort, kSyn, 63)));
+  EXPECT_TRUE(w0.Run({Frame(kPortMac, MacOf(BackendMac(1)), kPod, kGwA, kPodPort, port, kSynAck)}, tables_.get()).empty());
+  EXPECT_EQ(w0.count(Counter::handed_off), 1u);
+  // Worker 1 takes it from its ring and answers the client.
+  rte_mbuf* handed[4];
+  ASSERT_EQ(rte_ring_dequeue_burst(rings[1], reinterpret_cast<void**>(handed), 4, nullptr), 1u);
+  out = w1.RunHandoff({handed[0]}, tables_.get());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(Hex(out[0]), Hex(Frame(kClientMac, kPortMac, kVipLocal, kClient, 80, kClientPort, kSynAck, 63)));
+  EXPECT_EQ(w1.count(Counter::rx_handoff), 1u);
+  rte_ring_free(rings[0]);
+  rte_ring_free(rings[1]);
+  EXPECT_EQ(w0.in_use(), 0u);
+  EXPECT_EQ(w1.in_use(), 0u);
+}
+
+TEST_F(NatTest, TruncatedInnerPacketsAreDroppedWithoutLeaks) {
+  BuildB();
+  const Bytes inner = Inner(kGwA, kPod, kP, kPodPort, kSyn, 63);
+  // The outer headers are whole and consistent; the inner packet is cut at every length.
+  for (size_t len = 0; len < inner.size(); ++len) {
+    const Bytes cut(inner.begin(), inner.begin() + static_cast<long>(len));
+    EXPECT_TRUE(Run({Gue(kPortMac, kRouterMac, kPeerA, kGwB, 40001, cut)}).empty()) << len;
+  }
+  EXPECT_EQ(h_.count(Counter::forwarded_nat_new), 0u);
+  EXPECT_EQ(h_.count(Counter::drop_malformed), inner.size());
+}
+
+}  // namespace
+}  // namespace causeway::dataplane::testing
