@@ -75,7 +75,13 @@ topology::GatewayView GatewayViewOf(const state::Model& m) {
 
 }  // namespace
 
-ServiceInputs InputsOf(const state::Model& m, const state::ServiceEntry& entry) {
+const std::map<state::EndpointId, std::string>* HealthOverlay::FailingOf(const std::string& service) const {
+  auto it = services.find(service);
+  return it == services.end() ? nullptr : &it->second.failing;
+}
+
+ServiceInputs InputsOf(const state::Model& m, const state::ServiceEntry& entry,
+                       const std::map<state::EndpointId, std::string>* failing) {
   ServiceInputs in;
   in.gateway = GatewayViewOf(m);
   const v1::Service& s = entry.service;
@@ -100,6 +106,7 @@ ServiceInputs InputsOf(const state::Model& m, const state::ServiceEntry& entry) 
     st.serving = !e.conditions().has_serving() || e.conditions().serving();
     st.terminating = e.conditions().has_terminating() && e.conditions().terminating();
     st.health = e.health() == v1::UNHEALTHY ? topology::Health::kUnhealthy : topology::Health::kHealthy;
+    if (failing != nullptr && failing->contains(id)) st.health = topology::Health::kCheckFailing;
     st.exported = !e.has_exported() || e.exported();
     in.endpoints.push_back(std::move(st));
     in.sources.push_back(&e);
@@ -114,8 +121,9 @@ uint32_t Compiler::BackendId(const maglev::EndpointKey& key) {
 }
 
 absl::StatusOr<Compiler::Cached> Compiler::CompileService(const state::Model& m, const std::string& key,
-                                                          const state::ServiceEntry& entry) {
-  const ServiceInputs in = InputsOf(m, entry);
+                                                          const state::ServiceEntry& entry,
+                                                          const HealthOverlay& overlay) {
+  const ServiceInputs in = InputsOf(m, entry, overlay.FailingOf(key));
   absl::StatusOr<topology::ServiceTables> tables = topology::BuildServiceTables(in.gateway, in.policy, in.endpoints);
   if (!tables.ok()) {
     return absl::InternalError(absl::StrCat("service ", key, ": ", tables.status().message()));
@@ -123,6 +131,7 @@ absl::StatusOr<Compiler::Cached> Compiler::CompileService(const state::Model& m,
   Cached out;
   out.generation = entry.generation;
   out.shared_generation = m.shared_generation;
+  if (auto o = overlay.services.find(key); o != overlay.services.end()) out.overlay_generation = o->second.generation;
   snapshot::CompiledService& c = out.compiled;
   auto [sid, inserted] = service_ids_.try_emplace(key, next_service_id_);
   if (inserted) ++next_service_id_;
@@ -133,12 +142,17 @@ absl::StatusOr<Compiler::Cached> Compiler::CompileService(const state::Model& m,
     c.frontends.push_back({Address(f.vip()), static_cast<uint16_t>(f.port()),
                            f.protocol() == v1::UDP ? snapshot::Protocol::kUdp : snapshot::Protocol::kTcp});
   }
-  // Backends: every endpoint with weight in some view, in the model's (deterministic) order.
+  // Backends: every endpoint with weight in some view, and every draining one (terminating, or weight
+  // 0): those get no slots, but the dataplane's flow entries keep sending their established flows to
+  // them (a flow whose backend left the service is chosen again). In the model's (deterministic) order.
   absl::flat_hash_map<maglev::EndpointKey, uint16_t> index;
   for (size_t i = 0; i < in.endpoints.size(); ++i) {
     const topology::EndpointState& e = in.endpoints[i];
-    const bool used = std::any_of(tables->views.begin(), tables->views.end(),
-                                  [&](const topology::WeightedView& v) { return v.endpoints[i].weight > 0; });
+    const bool used = std::any_of(tables->views.begin(), tables->views.end(), [&](const topology::WeightedView& v) {
+      const topology::EndpointWeight& w = v.endpoints[i];
+      return w.weight > 0 || w.exclusion == topology::Exclusion::kTerminating ||
+             w.exclusion == topology::Exclusion::kZeroWeight;
+    });
     if (!used) continue;
     const maglev::EndpointKey k{e.cluster, e.address, e.port};
     snapshot::Backend b;
@@ -171,7 +185,8 @@ absl::StatusOr<Compiler::Cached> Compiler::CompileService(const state::Model& m,
   return out;
 }
 
-absl::StatusOr<Compiler::Result> Compiler::Compile(const state::Model& m, uint64_t version) {
+absl::StatusOr<Compiler::Result> Compiler::Compile(const state::Model& m, uint64_t version,
+                                                   const HealthOverlay& overlay) {
   auto snap = std::make_shared<snapshot::CompiledSnapshot>();
   snap->version = version;
   snap->gateway = GatewayOf(m);
@@ -186,11 +201,14 @@ absl::StatusOr<Compiler::Result> Compiler::Compile(const state::Model& m, uint64
   std::map<std::string, Cached> next;
   for (const auto& [key, entry] : m.services) {
     auto cached = cache_.find(key);
+    const auto o = overlay.services.find(key);
+    const uint64_t overlay_generation = o == overlay.services.end() ? 0 : o->second.generation;
     if (cached != cache_.end() && cached->second.generation == entry->generation &&
-        cached->second.shared_generation == m.shared_generation) {
+        cached->second.shared_generation == m.shared_generation &&
+        cached->second.overlay_generation == overlay_generation) {
       next.emplace(key, std::move(cached->second));
     } else {
-      absl::StatusOr<Cached> c = CompileService(m, key, *entry);
+      absl::StatusOr<Cached> c = CompileService(m, key, *entry, overlay);
       if (!c.ok()) return c.status();
       next.emplace(key, *std::move(c));
       ++result.recompiled;

@@ -17,6 +17,22 @@
 
 namespace causeway::compile {
 
+// The verdicts of causeway's own health checks (health/), kept beside the pushed state: an endpoint
+// listed here compiles as unhealthy whatever its pushed health, and the model (what is persisted and
+// what pushes change) is left as it was pushed.
+struct HealthOverlay {
+  struct Service {
+    // Changes whenever `failing` does (never 0): the compiler recompiles the service then.
+    uint64_t generation = 0;
+    // The endpoints found down, with the last failure ("connect: Connection refused").
+    std::map<state::EndpointId, std::string> failing;
+  };
+  std::map<std::string, Service> services;  // by "namespace/name"; services with no failing endpoint absent
+
+  // The failing endpoints of `service`, or null.
+  const std::map<state::EndpointId, std::string>* FailingOf(const std::string& service) const;
+};
+
 // The topology inputs of one service, as the model defines them (defaults applied).
 struct ServiceInputs {
   topology::GatewayView gateway;
@@ -24,7 +40,9 @@ struct ServiceInputs {
   std::vector<topology::EndpointState> endpoints;
   std::vector<const v1::Endpoint*> sources;  // the model's endpoint behind each entry of `endpoints`
 };
-ServiceInputs InputsOf(const state::Model& m, const state::ServiceEntry& entry);
+// `failing`: the service's endpoints that our health checks find down (HealthOverlay), or null.
+ServiceInputs InputsOf(const state::Model& m, const state::ServiceEntry& entry,
+                       const std::map<state::EndpointId, std::string>* failing = nullptr);
 
 class Compiler {
  public:
@@ -34,7 +52,7 @@ class Compiler {
   };
 
   // Errors only for what validation cannot see (none expected); nothing is published then.
-  absl::StatusOr<Result> Compile(const state::Model& m, uint64_t version);
+  absl::StatusOr<Result> Compile(const state::Model& m, uint64_t version, const HealthOverlay& overlay = {});
 
   // The tables and views of a service in the last compiled snapshot (for Explain and listings).
   std::shared_ptr<const topology::ServiceTables> TablesOf(const std::string& service) const;
@@ -43,11 +61,12 @@ class Compiler {
   struct Cached {
     uint64_t generation = 0;
     uint64_t shared_generation = 0;
+    uint64_t overlay_generation = 0;
     std::shared_ptr<const topology::ServiceTables> tables;
     snapshot::CompiledService compiled;
   };
   absl::StatusOr<Cached> CompileService(const state::Model& m, const std::string& key,
-                                        const state::ServiceEntry& entry);
+                                        const state::ServiceEntry& entry, const HealthOverlay& overlay);
   uint32_t BackendId(const maglev::EndpointKey& key);
   // Forgets the ids of backends that left (a backend that comes back gets a new id).
   void PruneBackendIds(const state::Model& m);

@@ -29,6 +29,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "controlplane/config/config_file.h"
+#include "controlplane/health/control_plane_checks.h"
 #include "controlplane/server/grpc_server.h"
 #include "dataplane/gateway.h"
 
@@ -38,6 +39,9 @@ ABSL_FLAG(std::string, state_dir, "/var/lib/causeway", "where the last accepted 
 ABSL_FLAG(std::string, config, "", "initial state (YAML), used when the state directory holds none");
 ABSL_FLAG(std::string, tls_cert, "", "server certificate (PEM); with --tls_key enables TLS");
 ABSL_FLAG(std::string, tls_key, "", "server private key (PEM)");
+ABSL_FLAG(bool, health_checks, true,
+          "probe the local endpoints of services with a health_check (TCP connect, HTTP GET) from this host's "
+          "kernel, and take failing ones out of new flows");
 ABSL_FLAG(std::string, tls_client_ca, "", "CA (PEM) that client certificates must be signed by (mutual TLS)");
 // Dataplane settings (used only with EAL arguments after `--`).
 ABSL_FLAG(std::vector<std::string>, neighbors, {}, "static next hops, IP@MAC, comma-separated");
@@ -131,6 +135,10 @@ int main(int argc, char** argv) {
                                                    : &logging_sink;
   causeway::server::ControlPlane control_plane({.state_dir = state_dir, .dataplane_stats = gateway.get()}, sink);
   if (absl::Status s = control_plane.Restore(); !s.ok()) return Fail(std::string(s.message()));
+  // Follows the state from here on (the restored one, then --config and every push); stops before
+  // the control plane does.
+  std::unique_ptr<causeway::health::ControlPlaneChecks> health_checks;
+  if (absl::GetFlag(FLAGS_health_checks)) health_checks = std::make_unique<causeway::health::ControlPlaneChecks>(&control_plane);
   const std::string config = absl::GetFlag(FLAGS_config);
   if (!config.empty()) {
     if (control_plane.version() != 0) {
@@ -176,6 +184,7 @@ int main(int argc, char** argv) {
   });
   if (gateway) gateway->Run(stop);  // until the stopper sets `stop`
   stopper.join();
+  health_checks.reset();
   if (gateway) {
     gateway.reset();
     rte_eal_cleanup();

@@ -20,6 +20,8 @@ std::string ProblemsText(const state::Problems& problems) {
 struct ControlPlane::Round {
   state::Model model;
   uint64_t version = 0;
+  bool state_changed = false;  // else only health verdicts changed: nothing to persist
+  compile::HealthOverlay overlay;
   v1::SavedState saved;
   std::vector<v1::WatchEvent> events;
 };
@@ -113,12 +115,15 @@ void ControlPlane::PublisherLoop() {
     {
       absl::MutexLock lock(&mu_);
       auto work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || version_ > std::max(published_version_, failed_version_);
+        return stopping_ || version_ > std::max(published_version_, failed_version_) || overlay_dirty_;
       };
       mu_.Await(absl::Condition(&work));
       if (stopping_) return;
       round.model = model_;  // cheap: service entries are shared
       round.version = version_;
+      round.state_changed = version_ > published_version_;
+      round.overlay = overlay_;  // small: failing endpoints only
+      overlay_dirty_ = false;
       round.events = std::move(pending_events_);
       pending_events_.clear();
       round.saved.set_version(version_);
@@ -130,6 +135,10 @@ void ControlPlane::PublisherLoop() {
       failed_version_ = round.version;
       failure_ = status;
       continue;
+    }
+    if (round.state_changed) {
+      absl::MutexLock ol(&observer_mu_);
+      if (observer_) observer_(round.model);
     }
     absl::MutexLock wl(&watchers_mu_);
     std::erase_if(watchers_, [](const std::weak_ptr<Watcher>& w) { return w.expired(); });
@@ -148,14 +157,14 @@ absl::Status ControlPlane::PublishRound(Round& round) {
   // once, and tell nobody until both are done.
   absl::Status persisted;
   std::thread writer;
-  if (!options_.state_dir.empty()) {
+  if (!options_.state_dir.empty() && round.state_changed) {
     // Both threads only read round.model.
     writer = std::thread([&] {
       *round.saved.mutable_state() = round.model.ToState();
       persisted = state::SaveState(options_.state_dir, round.saved);
     });
   }
-  absl::StatusOr<compile::Compiler::Result> compiled = compiler_.Compile(round.model, round.version);
+  absl::StatusOr<compile::Compiler::Result> compiled = compiler_.Compile(round.model, round.version, round.overlay);
   if (writer.joinable()) writer.join();
   if (!compiled.ok()) return compiled.status();
   if (!persisted.ok()) return absl::InternalError(absl::StrCat("persisting state: ", persisted.message()));
@@ -164,7 +173,9 @@ absl::Status ControlPlane::PublishRound(Round& round) {
   absl::MutexLock lock(&mu_);
   published_tables_.clear();
   for (const auto& [key, entry] : round.model.services) published_tables_[key] = compiler_.TablesOf(key);
-  published_model_ = std::move(round.model);
+  // round.model stays valid for the observer: the published model shares its service entries.
+  published_model_ = round.model;
+  published_overlay_ = std::move(round.overlay);
   published_version_ = round.version;
   last_compile_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   last_compiled_services_ = compiled->recompiled;
@@ -221,7 +232,12 @@ v1::ListEndpointsResponse ControlPlane::ListEndpoints(const std::string& service
   out.set_version(published_version_);
   for (const auto& [key, entry] : published_model_.services) {
     if (!service.empty() && key != service) continue;
-    for (const auto& [id, e] : entry->endpoints) *out.add_endpoints() = e;
+    const std::map<state::EndpointId, std::string>* failing = published_overlay_.FailingOf(key);
+    for (const auto& [id, e] : entry->endpoints) {
+      v1::Endpoint* out_e = out.add_endpoints();
+      *out_e = e;
+      if (failing != nullptr && failing->contains(id)) out_e->set_health(v1::UNHEALTHY);  // the effective health
+    }
   }
   return out;
 }
@@ -253,9 +269,14 @@ absl::StatusOr<v1::ExplainResponse> ControlPlane::Explain(const std::string& ser
     }
     z = static_cast<size_t>(found - tables->zones.begin());
   }
-  const compile::ServiceInputs in = compile::InputsOf(published_model_, *it->second);
-  const topology::Explanation e =
+  const std::map<state::EndpointId, std::string>* failing = published_overlay_.FailingOf(service);
+  const compile::ServiceInputs in = compile::InputsOf(published_model_, *it->second, failing);
+  topology::Explanation e =
       topology::Explain(in.policy, in.endpoints, tables->views[z], tables->tables[tables->zone_table[z]]);
+  for (size_t i = 0; failing != nullptr && i < e.endpoints.size(); ++i) {
+    auto f = failing->find(state::IdOf(*in.sources[i]));
+    if (f != failing->end() && !f->second.empty()) absl::StrAppend(&e.endpoints[i].why, " (", f->second, ")");
+  }
   v1::ExplainResponse out;
   out.set_service(e.service);
   out.set_zone(e.client_zone);
@@ -293,6 +314,40 @@ v1::StatsResponse ControlPlane::Stats() const {
     for (const auto& [name, value] : options_.dataplane_stats->Counters()) (*out.mutable_dataplane_counters())[name] = value;
   }
   return out;
+}
+
+void ControlPlane::SetHealthVerdict(const HealthVerdict& verdict) {
+  absl::MutexLock lock(&mu_);
+  auto it = overlay_.services.find(verdict.service);
+  if (verdict.failing) {
+    if (it == overlay_.services.end()) it = overlay_.services.emplace(verdict.service, compile::HealthOverlay::Service{}).first;
+    it->second.failing[verdict.endpoint] = verdict.detail;
+    it->second.generation = ++overlay_generation_;
+  } else {
+    if (it == overlay_.services.end() || it->second.failing.erase(verdict.endpoint) == 0) return;  // nothing to clear
+    it->second.generation = ++overlay_generation_;
+    if (it->second.failing.empty()) overlay_.services.erase(it);
+  }
+  overlay_dirty_ = true;
+  if (!verdict.event.empty()) {
+    v1::WatchEvent event;
+    event.set_version(version_);
+    event.set_source("health-check");
+    event.add_changes(verdict.event);
+    pending_events_.push_back(std::move(event));
+  }
+}
+
+void ControlPlane::SetModelObserver(ModelObserver observer) {
+  absl::MutexLock ol(&observer_mu_);
+  observer_ = std::move(observer);
+  if (!observer_) return;
+  state::Model current;
+  {
+    absl::MutexLock lock(&mu_);
+    current = published_model_;
+  }
+  observer_(current);
 }
 
 std::shared_ptr<ControlPlane::Watcher> ControlPlane::Watch() {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -40,6 +41,15 @@ struct PushOutcome {
 
 // Every problem as "field: message", one per line: the text of a rejection.
 std::string ProblemsText(const state::Problems& problems);
+
+// A verdict of causeway's own health checks (health/) on one endpoint.
+struct HealthVerdict {
+  std::string service;  // "namespace/name"
+  state::EndpointId endpoint;
+  bool failing = false;  // true: out of new flows; false: back to its pushed health
+  std::string detail;    // the last failure, e.g. "connect: Connection refused"
+  std::string event;     // what watchers are told, e.g. "health: default/web a/10.0.0.1:80 unhealthy (...)"
+};
 
 class ControlPlane {
  public:
@@ -81,6 +91,20 @@ class ControlPlane {
   };
   std::shared_ptr<Watcher> Watch();
 
+  // Health checks. Verdicts are an overlay on the state, held here: an endpoint found failing
+  // compiles as unhealthy whatever its pushed health, and its pushed health applies again once a
+  // verdict clears it. Pushes never reset the overlay and it is never persisted (GetState and the
+  // state directory keep what was pushed; ListEndpoints and Explain show the effective health).
+  // Returns at once: the publisher recompiles the service and publishes it with whatever else is
+  // pending, then tells watchers `verdict.event` (at the current version: a verdict is not a change
+  // of the state, so deltas built on that version still apply).
+  void SetHealthVerdict(const HealthVerdict& verdict);
+  // The health checker follows the state through this: called with the current published model at
+  // once, then from the publisher thread with each newly published one. It must not call back into
+  // this object, except SetHealthVerdict. Null removes it (and waits for a running call to end).
+  using ModelObserver = std::function<void(const state::Model&)>;
+  void SetModelObserver(ModelObserver observer);
+
  private:
   // What one publisher round works on: the model at `version` and what changed since the last round.
   struct Round;
@@ -95,10 +119,15 @@ class ControlPlane {
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, std::string> source_versions_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::WatchEvent> pending_events_ ABSL_GUARDED_BY(mu_);
+  // Health verdicts (SetHealthVerdict), and whether they changed since the publisher's last round.
+  compile::HealthOverlay overlay_ ABSL_GUARDED_BY(mu_);
+  uint64_t overlay_generation_ ABSL_GUARDED_BY(mu_) = 0;
+  bool overlay_dirty_ ABSL_GUARDED_BY(mu_) = false;
   // Published state: what the dataplane has and the disk holds.
   state::Model published_model_ ABSL_GUARDED_BY(mu_);
   uint64_t published_version_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, std::shared_ptr<const topology::ServiceTables>> published_tables_ ABSL_GUARDED_BY(mu_);
+  compile::HealthOverlay published_overlay_ ABSL_GUARDED_BY(mu_);
   // Versions up to this one failed to publish (compile or disk error): their pushes are answered
   // with the error.
   uint64_t failed_version_ ABSL_GUARDED_BY(mu_) = 0;
@@ -112,6 +141,9 @@ class ControlPlane {
   compile::Compiler compiler_;
   mutable absl::Mutex watchers_mu_;
   std::vector<std::weak_ptr<Watcher>> watchers_ ABSL_GUARDED_BY(watchers_mu_);
+  // Taken before mu_ when both are held.
+  absl::Mutex observer_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  ModelObserver observer_ ABSL_GUARDED_BY(observer_mu_);
   // Last: it starts in the constructor and uses every member above.
   std::thread publisher_;
 };

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "controlplane/maglev/table_size.h"
 #include "controlplane/net/ip_address.h"
@@ -34,6 +35,31 @@ void CheckAddress(const std::string& text, const std::string& field, Problems& o
 void CheckPort(uint32_t port, bool zero_ok, const std::string& field, Problems& out) {
   if ((port == 0 && !zero_ok) || port > 65535) {
     Add(out, field, absl::StrCat("port ", port, " is out of range ", zero_ok ? "0" : "1", "..65535"));
+  }
+}
+
+void CheckRange(uint32_t value, uint32_t low, uint32_t high, const std::string& what, const std::string& field,
+                Problems& out) {
+  if (value < low || value > high) Add(out, field, absl::StrCat(what, " ", value, " is out of range ", low, "..", high));
+}
+
+// Zero fields take their defaults (proto comments), so only set ones are checked.
+void CheckHealthCheck(const v1::HealthCheck& h, const std::string& path, Problems& out) {
+  if (!v1::HealthCheck::Kind_IsValid(h.kind())) {
+    Add(out, path + ".kind", "unknown kind: NONE, TCP or HTTP");
+    return;
+  }
+  if (h.interval_ms() != 0) CheckRange(h.interval_ms(), 100, 600000, "interval", path + ".interval_ms", out);
+  if (h.timeout_ms() != 0) {
+    const uint32_t interval = h.interval_ms() != 0 ? h.interval_ms() : 1000;
+    CheckRange(h.timeout_ms(), 10, interval, "timeout", path + ".timeout_ms", out);
+  }
+  if (h.rise() != 0) CheckRange(h.rise(), 1, 100, "rise", path + ".rise", out);
+  if (h.fall() != 0) CheckRange(h.fall(), 1, 100, "fall", path + ".fall", out);
+  CheckPort(h.port(), true, path + ".port", out);
+  const std::string& p = h.http_path();
+  if (!p.empty() && (p.front() != '/' || p.find_first_of(" \t\r\n") != std::string::npos)) {
+    Add(out, path + ".http_path", absl::StrCat("\"", absl::CEscape(p), "\" must start with '/' and hold no spaces, CR or LF"));
   }
 }
 
@@ -75,6 +101,7 @@ void CheckService(const v1::Service& s, const std::string& path, Problems& out) 
     Add(out, path + ".traffic_distribution", "unknown traffic distribution");
   }
   if (!v1::Forwarding_IsValid(s.forwarding())) Add(out, path + ".forwarding", "unknown forwarding");
+  if (s.has_health_check()) CheckHealthCheck(s.health_check(), path + ".health_check", out);
 }
 
 void CheckEndpoint(const v1::Endpoint& e, const std::string& path, Problems& out) {

@@ -12,6 +12,13 @@ std::string Percent(double share) { return absl::StrFormat("%.1f%%", 100 * share
 
 double LoadShare(uint64_t load) { return static_cast<double>(load) / static_cast<double>(kLoadScale); }
 
+// Why an endpoint is left out, saying which health check (a pushed verdict or our own probes) keeps it
+// out when health is the reason.
+std::string ExclusionOf(const EndpointState& e, Exclusion why) {
+  if (why == Exclusion::kUnhealthy && e.health == Health::kCheckFailing) return "health check failing";
+  return ExclusionText(why);
+}
+
 }  // namespace
 
 Explanation Explain(const ServicePolicy& policy, absl::Span<const EndpointState> endpoints,
@@ -55,10 +62,10 @@ Explanation Explain(const ServicePolicy& policy, absl::Span<const EndpointState>
       x.why = absl::StrCat("tier ", w.tier, " (", tier.label, ") gets ", Percent(LoadShare(tier.load)),
                            "; this endpoint's weight ", e.weight, " of the tier's chosen endpoints");
       if (view.panic && w.exclusion != Exclusion::kNone) {
-        absl::StrAppend(&x.why, " (", ExclusionText(w.exclusion), ", used anyway: panic)");
+        absl::StrAppend(&x.why, " (", ExclusionOf(e, w.exclusion), ", used anyway: panic)");
       }
     } else {
-      x.why = ExclusionText(w.exclusion);
+      x.why = ExclusionOf(e, w.exclusion);
       if (w.exclusion == Exclusion::kNone) x.why = "no traffic";
     }
     out.endpoints.push_back(std::move(x));

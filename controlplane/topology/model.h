@@ -58,8 +58,9 @@ struct ServicePolicy {
   uint32_t table_size = 0;
 };
 
-// What causeway's own health checks (or the endpoint's cluster's gateway) say.
-enum class Health { kHealthy, kUnhealthy };
+// What the endpoint's feed (or its cluster's gateway) says, or what causeway's own health checks
+// found: kCheckFailing weighs exactly as kUnhealthy, and explain says why.
+enum class Health { kHealthy, kUnhealthy, kCheckFailing };
 
 struct EndpointState {
   std::string cluster;

@@ -44,7 +44,10 @@ class Daemon:
         self.log_path = os.path.join(workdir, "causewayd.log")
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
-            [daemon, f"--listen={listen}", f"--state_dir={os.path.join(workdir, 'state')}", *extra],
+            # Health checks off: the example configs' endpoints do not exist here, and their verdicts
+            # would interleave with the watch events these tests count (test_health_checks has them on).
+            [daemon, f"--listen={listen}", f"--state_dir={os.path.join(workdir, 'state')}",
+             "--health_checks=false", *extra],
             stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, ctl_args=()):
@@ -269,6 +272,72 @@ def test_unix_socket(workdir):
         d.stop()
 
 
+HEALTH_STATE = """
+gateway: {cluster: cluster-a, zone: zone-1}
+clusters: [{name: cluster-a, id: 1, region: region-1}]
+services:
+  - namespace: default
+    name: web
+    frontends: [{vip: 10.96.0.10, port: 80, protocol: TCP}]
+    panicThreshold: 0
+    healthCheck: {kind: TCP, intervalMs: 100, fall: 2, rise: 2}
+endpoints:
+  - {service: default/web, cluster: cluster-a, zone: zone-1, address: 127.0.0.1, port: %d}
+"""
+
+
+def test_health_checks(workdir):
+    """causewayd probes a local endpoint (a real listener): closing it takes the endpoint out of the
+    tables within interval x fall, and SIGTERM still stops causewayd promptly."""
+    import threading
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    port = listener.getsockname()[1]
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    sock = f"unix:{os.path.join(workdir, 'health.sock')}"
+    d = Daemon(workdir, sock, ("--health_checks=true",))
+    try:
+        if not check(d.wait_ready(), "causewayd with health checks answers"):
+            return
+        env = dict(os.environ, CAUSEWAY_SERVER=sock)
+        r = run("apply", "-f", "-", stdin=HEALTH_STATE % port, env=env)
+        check(r.returncode == EXIT_OK, "a service with a TCP health check applies", r.stderr)
+
+        def health():
+            r = run("get", "endpoints", "--service", "default/web", "-o", "json", env=env)
+            eps = as_json(r.stdout).get("endpoints", [])
+            return eps[0].get("health", "") if eps else None
+
+        time.sleep(0.5)
+        check(health() in ("", "HEALTH_UNSPECIFIED", "HEALTHY"), "a listening endpoint stays healthy", health())
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        deadline = time.time() + 10
+        while time.time() < deadline and health() != "UNHEALTHY":
+            time.sleep(0.1)
+        check(health() == "UNHEALTHY", "a closed endpoint is UNHEALTHY in get endpoints within seconds", health())
+        r = run("explain", "default/web", env=env)
+        check("health check failing" in r.stdout and "no backend" in r.stdout,
+              "explain says the health check is failing and the service has no backend", r.stdout + r.stderr)
+        r = run("get", "state", "-o", "json", env=env)
+        check("UNHEALTHY" not in r.stdout, "the state keeps the pushed health (the verdict is an overlay)", r.stdout)
+    finally:
+        start = time.time()
+        d.stop()
+        check(time.time() - start < 3, "SIGTERM stops causewayd with health checks running within 3 s",
+              time.time() - start)
+
+
 def test_unreachable(workdir):
     nowhere = f"unix:{os.path.join(workdir, 'nobody-listens.sock')}"
     for args in (["get", "services"], ["apply", "-f", config("flat-network.yaml")], ["watch"], ["stats"]):
@@ -334,6 +403,9 @@ def main():
     try:
         test_unix_socket(workdir)
         test_unreachable(workdir)
+        health_dir = os.path.join(workdir, "health")
+        os.makedirs(health_dir)
+        test_health_checks(health_dir)
         tls_dir = os.path.join(workdir, "tls")
         os.makedirs(tls_dir)
         test_mutual_tls(tls_dir)

@@ -78,6 +78,28 @@ TEST(ParseStateYaml, ReadsEveryKindOfField) {
   EXPECT_FALSE(e.has_exported());
 }
 
+TEST(ParseStateYaml, HealthCheckOfAService) {
+  absl::StatusOr<v1::State> state = ParseStateYaml(R"(
+services:
+  - namespace: default
+    name: web
+    healthCheck: {kind: HTTP, intervalMs: 500, timeout_ms: 200, rise: 3, fall: 2, httpPath: /healthz, port: 8081}
+  - {namespace: default, name: db, health_check: {kind: TCP}}
+)", "checks.yaml");
+  ASSERT_TRUE(state.ok()) << state.status();
+  const v1::HealthCheck& h = state->services(0).health_check();
+  EXPECT_EQ(h.kind(), v1::HealthCheck::HTTP);
+  EXPECT_EQ(h.interval_ms(), 500u);
+  EXPECT_EQ(h.timeout_ms(), 200u);
+  EXPECT_EQ(h.rise(), 3u);
+  EXPECT_EQ(h.fall(), 2u);
+  EXPECT_EQ(h.http_path(), "/healthz");
+  EXPECT_EQ(h.port(), 8081u);
+  EXPECT_EQ(state->services(1).health_check().kind(), v1::HealthCheck::TCP);
+  EXPECT_THAT(ParseStateYaml("services: [{healthCheck: {kind: ICMP}}]", "x.yaml").status().message(),
+              HasSubstr("x.yaml:1:33: services[0].health_check.kind"));
+}
+
 TEST(ParseStateYaml, EmptyDocumentIsEmptyState) {
   for (const char* text : {"", "# only a comment\n", "---\n"}) {
     absl::StatusOr<v1::State> state = ParseStateYaml(text);
