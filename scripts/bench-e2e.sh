@@ -5,20 +5,23 @@
 #   (2) HAProxy in TCP mode, roundrobin, 10.244.0.5:80
 #   (3) causeway: causewayd A (full-NAT) in a-gw, VIP 10.96.0.30:80        -> bench_causeway
 # Backends: cw-tcp-server on a-be1/a-be2 :8080. One JSON document on stdout (each system's figures,
-# ratios causeway/nftables and causeway/haproxy); the story on stderr. About a minute and a half.
+# ratios causeway/nftables and causeway/haproxy); the story on stderr. About a minute.
 #
 #   scripts/bench-e2e.sh
 # Environment: BUILD_DIR (build-release) for cw-tcp-load/cw-tcp-server; CAUSEWAYD (else the newest of
-# $BUILD_DIR's, build-release's and build's causewayd); CW_LAB_PREFIX (cw); CW_BENCH_SECONDS (4, per
-# connection-rate run); CW_BENCH_CONCURRENCY (64); CW_BENCH_BULK_BYTES (512 MiB per connection);
-# CW_BENCH_BULK_CONNECTIONS (2).
+# $BUILD_DIR's, build-release's and build's causewayd); CW_LAB_PREFIX (cw); CW_BENCH_SECONDS (3 per
+# connection-rate run); CW_BENCH_REPEAT (3 connection-rate runs, the median counts);
+# CW_BENCH_CONCURRENCY (64); CW_BENCH_THREADS (2 client threads); CW_BENCH_BULK_BYTES (512 MiB per
+# connection); CW_BENCH_BULK_CONNECTIONS (2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 [ "$(id -u)" -eq 0 ] || { echo "bench-e2e: needs root (network namespaces)" >&2; exit 1; }
 BUILD_DIR=${BUILD_DIR:-build-release}
-SECS=${CW_BENCH_SECONDS:-4}
+SECS=${CW_BENCH_SECONDS:-3}
+REPEAT=${CW_BENCH_REPEAT:-3}
 CONCURRENCY=${CW_BENCH_CONCURRENCY:-64}
+THREADS=${CW_BENCH_THREADS:-2}
 BULK_BYTES=${CW_BENCH_BULK_BYTES:-536870912}
 BULK_CONNS=${CW_BENCH_BULK_CONNECTIONS:-2}
 CAUSEWAY_VIP=10.96.0.30
@@ -48,16 +51,19 @@ for be in a-be1 a-be2; do
   lab_backend_start "$be" "$SERVER" --port "$LAB_BACKEND_PORT" --name "$be" --message "$LAB_MESSAGE_A"
 done
 
-# measure NAME IP:PORT: connection rate and bulk from a-client into $WORK/NAME.{connect,bulk}.json.
+# measure NAME IP:PORT: connection rate ($REPEAT runs; the median counts) and bulk from a-client
+# into $WORK/NAME.{connect.N,bulk}.json.
 measure() {
   local name=$1 target=$2 i
   for i in 1 2 3; do  # warm up ARP and the path
     lab_curl a-client "http://$target/" -o /dev/null 2>/dev/null && break
     sleep 0.5
   done
-  lab_exec a-client "$LOAD" connect --target "$target" --concurrency "$CONCURRENCY" --seconds "$SECS" \
-    >"$WORK/$name.connect.json"
-  say "$name connect: $(cat "$WORK/$name.connect.json")"
+  for i in $(seq "$REPEAT"); do
+    lab_exec a-client "$LOAD" connect --target "$target" --concurrency "$CONCURRENCY" --threads "$THREADS" \
+      --seconds "$SECS" >"$WORK/$name.connect.$i.json"
+    say "$name connect: $(cat "$WORK/$name.connect.$i.json")"
+  done
   lab_exec a-client "$LOAD" bulk --target "$target" --connections "$BULK_CONNS" --bytes "$BULK_BYTES" \
     --timeout-s 30 >"$WORK/$name.bulk.json" || true
   say "$name bulk:    $(cat "$WORK/$name.bulk.json")"
@@ -148,9 +154,9 @@ measure haproxy "$LAB_HAPROXY_ADDR:$LAB_VIP_PORT"
 say "(3) causeway full-NAT $CAUSEWAY_VIP:$LAB_VIP_PORT"
 bench_causeway || say "causeway: $CAUSEWAY_STATUS"
 
-python3 - "$WORK" "$CAUSEWAY_STATUS" "$CONCURRENCY" "$SECS" "$BULK_CONNS" "$BULK_BYTES" <<'EOF'
+python3 - "$WORK" "$CAUSEWAY_STATUS" "$CONCURRENCY" "$THREADS" "$SECS" "$BULK_CONNS" "$BULK_BYTES" <<'EOF'
 import json, os, sys
-work, status, concurrency, secs, bulk_conns, bulk_bytes = sys.argv[1:]
+work, status, concurrency, threads, secs, bulk_conns, bulk_bytes = sys.argv[1:]
 def load(name):
     try:
         with open(os.path.join(work, name)) as f:
@@ -159,11 +165,14 @@ def load(name):
         return None
 systems = {}
 for name in ("nftables", "haproxy", "causeway"):
-    c, b = load(name + ".connect.json"), load(name + ".bulk.json")
+    runs = [r for r in (load("%s.connect.%d.json" % (name, i)) for i in range(1, 100)) if r is not None]
+    runs.sort(key=lambda r: r["per_second"])
+    c, b = runs[len(runs) // 2] if runs else None, load(name + ".bulk.json")
     if c is None and b is None:
         continue
     systems[name] = {
         "connections_per_second": c and c["per_second"],
+        "connections_per_second_runs": [r["per_second"] for r in runs],
         "connect_errors": c and c["errors"] + c["timeouts"],
         "p50_ms": c and c["p50_ms"], "p99_ms": c and c["p99_ms"],
         "backends": c and c["backends"],
@@ -176,7 +185,8 @@ def ratio(key, a, b):
     return round(x / y, 3) if x and y else None
 doc = {
     "benchmark": "island-lab e2e: a-client -> load balancer -> a-be1/a-be2 (cw-tcp-server)",
-    "settings": {"concurrency": int(concurrency), "seconds": float(secs), "bulk_connections": int(bulk_conns),
+    "settings": {"concurrency": int(concurrency), "client_threads": int(threads), "seconds": float(secs),
+                 "bulk_connections": int(bulk_conns),
                  "bulk_bytes_per_connection": int(bulk_bytes), "cpus": os.cpu_count()},
     "systems": systems,
     "causeway_status": status,
@@ -197,7 +207,8 @@ print(json.dumps(doc, indent=2))
 s = systems
 def fmt(v, f="%.0f"):
     return f % v if isinstance(v, (int, float)) else "n/a"
-print("\nconnections/s (concurrency %s, %s s) and bulk Gbit/s (%s x %d MiB):" % (concurrency, secs, bulk_conns, int(bulk_bytes) >> 20), file=sys.stderr)
+print("\nconnections/s (concurrency %s, %s client thread(s), %s s) and bulk Gbit/s (%s x %d MiB):" % (
+    concurrency, threads, secs, bulk_conns, int(bulk_bytes) >> 20), file=sys.stderr)
 for name, v in s.items():
     print("  %-9s %8s conn/s  p99 %6s ms  %6s Gbit/s  bulk complete: %s" % (
         name, fmt(v["connections_per_second"]), fmt(v["p99_ms"], "%.1f"), fmt(v["gbit_per_second"], "%.2f"),
