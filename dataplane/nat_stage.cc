@@ -111,10 +111,12 @@ void NatStage::Run() {
 int32_t NatStage::NewSession(uint16_t k) {
   const Forward& f = forward_[k];
   NatTable& nat = *ctx_.nat;
-  // An earlier packet of this burst may have made the session already.
-  int32_t existing = -1;
-  nat.LookupBulk(&key_ptrs_[k], &signatures_[k], 1, &existing);
-  if (existing >= 0) return existing;
+  // An earlier packet of this burst may have made the session already (the bulk lookup ran first).
+  if (made_in_burst_) {
+    int32_t existing = -1;
+    nat.LookupBulk(&key_ptrs_[k], &signatures_[k], 1, &existing);
+    if (existing >= 0) return existing;
+  }
 
   const ParsedPacket& p = *f.p;
   const uint8_t* l3 = L3(f.m, p);
@@ -145,6 +147,7 @@ int32_t NatStage::NewSession(uint16_t k) {
     o_.Drop(f.m, Counter::drop_nat_exhausted);
     return -1;
   }
+  made_in_burst_ = true;
   NatSession& s = nat.session(index);
   const FlowAddresses a = AddressesOf(l3, p);
   const size_t alen = p.ipv6 ? 16 : 4;

@@ -65,6 +65,7 @@ class NatStage {
   const uint32_t now_ms_;
   BurstOutput& o_;
   uint16_t forward_count_ = 0, reply_count_ = 0;
+  bool made_in_burst_ = false;
   Forward forward_[kBurstSize];
   FlowKey keys_[kBurstSize];
   const FlowKey* key_ptrs_[kBurstSize];

@@ -104,9 +104,14 @@ class Burst {
         break;
     }
     const uint8_t* l3 = rte_pktmbuf_mtod_offset(m, const uint8_t*, p.l2_len);
+    // Full-NAT replies first: a SNAT address with a port of the NAT range is never a VIP's.
+    if (!p.icmp_error && !p.fragment) {
+      const int snat = t_.SnatIndex(l3 + (p.ipv6 ? 24 : 16), p.ipv6);
+      if (snat >= 0 && nat_.AddReply(m, &p, static_cast<uint16_t>(snat), nullptr)) return;
+    }
     const ServiceRoute* svc = vips_.Find(l3, p);
     if (svc == nullptr) {
-      if (!p.icmp_error && !p.fragment && ClassifyNat(m, p, l3)) return;
+      if (!p.icmp_error && !p.fragment && IsTunnel(p, l3)) return Decapsulate(m, p, l3);
       // A VIP or gateway address without this port: ours, and refused. Any other address: the host's.
       if (to_host_ != nullptr && !p.icmp_error && !t_.IsLocalAddress(AddressesOf(l3, p).vip, p.ipv6)) {
         return NotOurs(m, Counter::drop_no_vip);
@@ -123,16 +128,11 @@ class Burst {
     pending_[k] = Pending{m, svc, hash, &p};
   }
 
-  // Full-NAT replies (to a SNAT address and port) and GUE from peer gateways. True when taken.
-  bool ClassifyNat(rte_mbuf* m, ParsedPacket& p, const uint8_t* l3) {
-    const uint8_t* dst = l3 + (p.ipv6 ? 24 : 16);
-    // The GUE port lies below the NAT range (NatPortPlan), so the two never meet.
-    if (p.l4_proto == IPPROTO_UDP && p.dst_port == t_.gue_port_be() && t_.IsLocalAddress(dst, p.ipv6)) {
-      Decapsulate(m, p, l3);
-      return true;
-    }
-    const int snat = t_.SnatIndex(dst, p.ipv6);
-    return snat >= 0 && nat_.AddReply(m, &p, static_cast<uint16_t>(snat), nullptr);
+  // GUE to our tunnel port at one of our addresses. (The GUE port lies below the NAT range,
+  // NatPortPlan, so a tunnel packet is never taken for a NAT reply.)
+  bool IsTunnel(const ParsedPacket& p, const uint8_t* l3) const {
+    return p.l4_proto == IPPROTO_UDP && p.dst_port == t_.gue_port_be() &&
+           t_.IsLocalAddress(l3 + (p.ipv6 ? 24 : 16), p.ipv6);
   }
 
   // A GUE packet to one of our addresses: only peer gateways may tunnel to us. The inner packet is

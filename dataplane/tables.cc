@@ -176,6 +176,11 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
   }
   for (size_t i = 0; i < snat.size(); ++i) {
     t->snat_.emplace_back(WireBytes(snat[i]), !snat[i].is_v4());
+    if (snat[i].is_v4()) {
+      uint32_t v4;
+      std::memcpy(&v4, t->snat_.back().first.data(), 4);
+      t->snat_v4_.emplace_back(v4, static_cast<int>(i));
+    }
     (snat[i].is_v4() ? t->snat_mask_v4_ : t->snat_mask_v6_) |= 1u << i;
   }
   vip_entries += snat.size();

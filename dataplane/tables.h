@@ -162,10 +162,16 @@ class Tables {
   // Full-NAT (island mode). The SNAT address `address` has index i (or -1): replies to it are NAT
   // replies. Masks: bit i set for each SNAT address of that family.
   int SnatIndex(const uint8_t* address, bool ipv6) const {
-    for (size_t i = 0; i < snat_.size(); ++i) {
-      if (snat_[i].second == ipv6 && std::memcmp(snat_[i].first.data(), address, ipv6 ? 16 : 4) == 0) {
-        return static_cast<int>(i);
+    if (!ipv6) {
+      uint32_t v4;
+      std::memcpy(&v4, address, 4);
+      for (const auto& [a, index] : snat_v4_) {
+        if (a == v4) return index;
       }
+      return -1;
+    }
+    for (size_t i = 0; i < snat_.size(); ++i) {
+      if (snat_[i].second && std::memcmp(snat_[i].first.data(), address, 16) == 0) return static_cast<int>(i);
     }
     return -1;
   }
@@ -199,6 +205,7 @@ class Tables {
   std::array<uint8_t, 16> source_v4_{}, source_v6_{};
   std::vector<ServiceRoute> services_;
   std::vector<std::pair<std::array<uint8_t, 16>, bool>> snat_;  // (address, is IPv6)
+  std::vector<std::pair<uint32_t, int>> snat_v4_;                // (IPv4 address as loaded, index)
   uint32_t snat_mask_v4_ = 0, snat_mask_v6_ = 0;
   std::vector<PeerRoute> peers_;
   std::vector<NatTarget> nat_targets_;  // sorted by (address, port)

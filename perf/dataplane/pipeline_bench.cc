@@ -11,20 +11,13 @@
 // EAL starts once, lazily, the first time a BM_Pipeline benchmark runs (the Maglev benchmarks in the
 // same binary never start it); it uses hugepages when the system has free ones (counter hugepages).
 #include <benchmark/benchmark.h>
-#include <rte_eal.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 #include <rte_tcp.h>
-#include <unistd.h>
 
-#include <ctime>
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <cstdlib>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -34,6 +27,7 @@
 #include "dataplane/pipeline.h"
 #include "dataplane/tables.h"
 #include "dataplane/worker_context.h"
+#include "perf/dataplane/bench_support.h"
 #include "tests/dataplane/packet_builder.h"
 #include "tests/dataplane/pipeline_harness.h"
 #include "tests/dataplane/test_snapshot.h"
@@ -42,45 +36,6 @@ namespace causeway::dataplane {
 namespace {
 
 namespace t = causeway::dataplane::testing;
-
-uint64_t FreeHugepages() {
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  uint64_t value = 0;
-  while (in >> key >> value) {
-    if (key == "HugePages_Free:") return value;
-    in.ignore(256, '\n');
-  }
-  return 0;
-}
-
-bool g_hugepages = false;
-
-bool StartEal() {
-  static const bool started = [] {
-    g_hugepages = FreeHugepages() >= 600;
-    const std::string prefix = "cw_bench_" + std::to_string(getpid());
-    std::vector<std::string> args = {"causeway_bench", "--no-pci", "-l", "0", "--log-level=error",
-                                     "--file-prefix", prefix};
-    if (g_hugepages) {
-      args.push_back("--in-memory");
-    } else {
-      args.insert(args.end(), {"--no-huge", "-m", "2048", "--no-shconf"});
-    }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) return false;
-    // Leave no runtime directory behind (--no-shconf still creates one).
-    static std::string runtime_dir = "/var/run/dpdk/" + prefix;
-    std::atexit([] {
-      rte_eal_cleanup();
-      std::error_code ignored;
-      std::filesystem::remove_all(runtime_dir, ignored);
-    });
-    return true;
-  }();
-  return started;
-}
 
 constexpr uint32_t kBackends = 100;
 
@@ -145,11 +100,7 @@ struct Fixture {
 
   // A NIC's receive path leaves the mbuf headers it just wrote in cache; pre-built mbufs are cold.
   // Both loops (pipeline and floor) prefetch the next burst's headers to stand in for that.
-  void PrefetchNextBurst(size_t start) const {
-    const size_t next = start + kBurstSize;
-    if (next + kBurstSize > mbufs.size()) return;
-    for (uint32_t i = 0; i < kBurstSize; ++i) rte_prefetch0(mbufs[next + i]);
-  }
+  void PrefetchNextBurst(size_t start) const { PrefetchBurstAfter(mbufs, start); }
 
   // One pass over every mbuf in bursts of 32. Returns frames forwarded.
   uint64_t Pass() {
@@ -164,35 +115,7 @@ struct Fixture {
     return forwarded;
   }
 
-  // The floor: swap the MACs of every frame, burst by burst, over the same mbufs.
-  // Timed in thread CPU time, like the benchmark's own Mpps (Google Benchmark's rates divide by
-  // CPU time), so that another process on the core does not skew the ratio.
-  static double ThreadSeconds() {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-  }
-
-  double FloorMpps() {
-    const double start = ThreadSeconds();
-    uint64_t packets = 0;
-    double seconds = 0;
-    do {
-      for (size_t b = 0; b + kBurstSize <= mbufs.size(); b += kBurstSize) {
-        PrefetchNextBurst(b);
-        for (uint32_t i = 0; i < kBurstSize; ++i) {
-          auto* eth = rte_pktmbuf_mtod(mbufs[b + i], rte_ether_hdr*);
-          const rte_ether_addr tmp = eth->src_addr;
-          eth->src_addr = eth->dst_addr;
-          eth->dst_addr = tmp;
-        }
-        packets += kBurstSize;
-        benchmark::ClobberMemory();
-      }
-      seconds = ThreadSeconds() - start;
-    } while (seconds < 0.2);
-    return packets / seconds / 1e6;
-  }
+  double FloorMpps() { return MacSwapFloorMpps(mbufs); }
 };
 
 enum class Kind { kEstablished, kNew, kMix };
@@ -232,7 +155,7 @@ void RunPipeline(benchmark::State& state, Kind kind) {
   if (forwarded != packets) state.SkipWithError("a frame was not forwarded");
   state.counters["Mpps"] = benchmark::Counter(static_cast<double>(packets) / 1e6, benchmark::Counter::kIsRate);
   state.counters["floor_Mpps"] = fx.FloorMpps();
-  state.counters["hugepages"] = g_hugepages ? 1 : 0;
+  state.counters["hugepages"] = EalOnHugepages() ? 1 : 0;
 }
 
 void BM_PipelineEstablished(benchmark::State& state) { RunPipeline(state, Kind::kEstablished); }

@@ -1,0 +1,98 @@
+#include "perf/dataplane/bench_support.h"
+
+#include <benchmark/benchmark.h>
+#include <rte_eal.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "dataplane/worker_context.h"
+
+namespace causeway::dataplane {
+namespace {
+
+uint64_t FreeHugepages() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  uint64_t value = 0;
+  while (in >> key >> value) {
+    if (key == "HugePages_Free:") return value;
+    in.ignore(256, '\n');
+  }
+  return 0;
+}
+
+bool g_hugepages = false;
+
+double ThreadSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+}  // namespace
+
+bool StartEal() {
+  static const bool started = [] {
+    g_hugepages = FreeHugepages() >= 600;
+    const std::string prefix = "cw_bench_" + std::to_string(getpid());
+    std::vector<std::string> args = {"causeway_bench", "--no-pci", "-l", "0", "--log-level=error",
+                                     "--file-prefix", prefix};
+    if (g_hugepages) {
+      args.push_back("--in-memory");
+    } else {
+      args.insert(args.end(), {"--no-huge", "-m", "2048", "--no-shconf"});
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) return false;
+    // Leave no runtime directory behind (--no-shconf still creates one).
+    static std::string runtime_dir = "/var/run/dpdk/" + prefix;
+    std::atexit([] {
+      rte_eal_cleanup();
+      std::error_code ignored;
+      std::filesystem::remove_all(runtime_dir, ignored);
+    });
+    return true;
+  }();
+  return started;
+}
+
+bool EalOnHugepages() { return g_hugepages; }
+
+void PrefetchBurstAfter(const std::vector<rte_mbuf*>& mbufs, size_t start) {
+  const size_t next = start + kBurstSize;
+  if (next + kBurstSize > mbufs.size()) return;
+  for (uint32_t i = 0; i < kBurstSize; ++i) rte_prefetch0(mbufs[next + i]);
+}
+
+double MacSwapFloorMpps(const std::vector<rte_mbuf*>& mbufs) {
+  const double start = ThreadSeconds();
+  uint64_t packets = 0;
+  double seconds = 0;
+  do {
+    for (size_t b = 0; b + kBurstSize <= mbufs.size(); b += kBurstSize) {
+      PrefetchBurstAfter(mbufs, b);
+      for (uint32_t i = 0; i < kBurstSize; ++i) {
+        auto* eth = rte_pktmbuf_mtod(mbufs[b + i], rte_ether_hdr*);
+        const rte_ether_addr tmp = eth->src_addr;
+        eth->src_addr = eth->dst_addr;
+        eth->dst_addr = tmp;
+      }
+      packets += kBurstSize;
+      benchmark::ClobberMemory();
+    }
+    seconds = ThreadSeconds() - start;
+  } while (seconds < 0.2);
+  return static_cast<double>(packets) / seconds / 1e6;
+}
+
+}  // namespace causeway::dataplane
