@@ -46,6 +46,10 @@ struct Backend {
   // gateway of its cluster (which decapsulates and forwards into its island).
   net::IpAddress next_hop;
   bool local = true;
+  // Partition safe mode: the backend's cluster is cut off. It keeps its Maglev slots (so no other
+  // flow moves) and its established flows, but a new flow that lands on it is refused (TCP RST,
+  // ICMP unreachable for UDP) and counted.
+  bool refuse_new = false;
 };
 
 // One Maglev table: `slots[flow_hash % slots.size()]` indexes CompiledService::backends.
