@@ -47,6 +47,8 @@ ABSL_FLAG(std::string, tls_client_ca, "", "CA (PEM) that client certificates mus
 ABSL_FLAG(std::vector<std::string>, neighbors, {}, "static next hops, IP@MAC, comma-separated");
 ABSL_FLAG(std::string, default_next_hop_mac, "", "MAC for next hops not in --neighbors (a router); empty: drop");
 ABSL_FLAG(std::vector<std::string>, tunnel_sources, {}, "outer source addresses for encapsulation (one IPv4, one IPv6)");
+ABSL_FLAG(std::vector<std::string>, snat_addresses, {},
+          "full-NAT source addresses (island mode), comma-separated; default: the gateway's first address of each family");
 ABSL_FLAG(uint32_t, idle_sleep_us, 100, "workers sleep this long when idle (0: never, a dedicated core)");
 ABSL_FLAG(uint32_t, flow_table_size, 1u << 20, "flows per worker");
 ABSL_FLAG(uint32_t, mbufs_per_port, 8191, "mbufs in each port's pool");
@@ -92,6 +94,14 @@ absl::StatusOr<causeway::dataplane::GatewayOptions> DataplaneOptions() {
     absl::StatusOr<causeway::net::IpAddress> ip = causeway::net::IpAddress::Parse(t);
     if (!ip.ok()) return absl::InvalidArgumentError(absl::StrCat("--tunnel_sources: ", ip.status().message()));
     (ip->is_v4() ? o.settings.tunnel_source_v4 : o.settings.tunnel_source_v6) = *ip;
+  }
+  for (const std::string& a : absl::GetFlag(FLAGS_snat_addresses)) {
+    absl::StatusOr<causeway::net::IpAddress> ip = causeway::net::IpAddress::Parse(a);
+    if (!ip.ok()) return absl::InvalidArgumentError(absl::StrCat("--snat_addresses: ", ip.status().message()));
+    o.settings.snat_sources.push_back(*ip);
+  }
+  if (o.settings.snat_sources.size() > causeway::dataplane::kMaxSnatAddresses) {
+    return absl::InvalidArgumentError("--snat_addresses: too many");
   }
   o.loop.idle_sleep_us = absl::GetFlag(FLAGS_idle_sleep_us);
   o.flow_table_size = absl::GetFlag(FLAGS_flow_table_size);
