@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace causeway::compile {
 namespace {
@@ -80,8 +81,16 @@ const std::map<state::EndpointId, std::string>* HealthOverlay::FailingOf(const s
   return it == services.end() ? nullptr : &it->second.failing;
 }
 
-ServiceInputs InputsOf(const state::Model& m, const state::ServiceEntry& entry,
-                       const std::map<state::EndpointId, std::string>* failing) {
+bool PartitionSensitive(const v1::Service& s) {
+  return s.has_writer() || s.partition_policy() == v1::DROP || s.partition_policy() == v1::SAFE_MODE;
+}
+
+namespace {
+
+// `only_cluster`: keep that cluster's endpoints only (a writer's view), or null.
+ServiceInputs Inputs(const state::Model& m, const state::ServiceEntry& entry,
+                     const std::map<state::EndpointId, std::string>* failing, const std::set<std::string>* stale,
+                     const std::string* only_cluster) {
   ServiceInputs in;
   in.gateway = GatewayViewOf(m);
   const v1::Service& s = entry.service;
@@ -94,7 +103,10 @@ ServiceInputs InputsOf(const state::Model& m, const state::ServiceEntry& entry,
   if (s.has_spillover_factor()) in.policy.spillover_factor = s.spillover_factor();
   if (s.has_panic_threshold()) in.policy.panic_threshold = s.panic_threshold();
   in.policy.table_size = s.table_size();
+  const bool drop_stale = stale != nullptr && !stale->empty() && s.partition_policy() == v1::DROP;
   for (const auto& [id, e] : entry.endpoints) {
+    if (only_cluster != nullptr && id.cluster != *only_cluster) continue;
+    if (drop_stale && stale->contains(id.cluster)) continue;  // as if deleted
     topology::EndpointState st;
     st.cluster = e.cluster();
     st.region = e.region().empty() ? RegionOf(m, e.cluster()) : e.region();
@@ -114,41 +126,45 @@ ServiceInputs InputsOf(const state::Model& m, const state::ServiceEntry& entry,
   return in;
 }
 
+}  // namespace
+
+ServiceInputs InputsOf(const state::Model& m, const state::ServiceEntry& entry,
+                       const std::map<state::EndpointId, std::string>* failing, const std::set<std::string>* stale) {
+  const v1::Service& s = entry.service;
+  const bool all_write = s.has_writer() && s.writer().write_ports().empty();
+  return Inputs(m, entry, failing, stale, all_write ? &s.writer().cluster() : nullptr);
+}
+
+ServiceInputs WriterInputsOf(const state::Model& m, const state::ServiceEntry& entry,
+                             const std::map<state::EndpointId, std::string>* failing,
+                             const std::set<std::string>* stale) {
+  return Inputs(m, entry, failing, stale, &entry.service.writer().cluster());
+}
+
 uint32_t Compiler::BackendId(const maglev::EndpointKey& key) {
   auto [it, inserted] = backend_ids_.try_emplace(key, next_backend_id_);
   if (inserted) ++next_backend_id_;
   return it->second;
 }
 
-absl::StatusOr<Compiler::Cached> Compiler::CompileService(const state::Model& m, const std::string& key,
-                                                          const state::ServiceEntry& entry,
-                                                          const HealthOverlay& overlay) {
-  const ServiceInputs in = InputsOf(m, entry, overlay.FailingOf(key));
-  absl::StatusOr<topology::ServiceTables> tables = topology::BuildServiceTables(in.gateway, in.policy, in.endpoints);
-  if (!tables.ok()) {
-    return absl::InternalError(absl::StrCat("service ", key, ": ", tables.status().message()));
-  }
-  Cached out;
-  out.generation = entry.generation;
-  out.shared_generation = m.shared_generation;
-  if (auto o = overlay.services.find(key); o != overlay.services.end()) out.overlay_generation = o->second.generation;
-  snapshot::CompiledService& c = out.compiled;
-  auto [sid, inserted] = service_ids_.try_emplace(key, next_service_id_);
+uint32_t Compiler::ServiceId(const std::string& id_key) {
+  auto [sid, inserted] = service_ids_.try_emplace(id_key, next_service_id_);
   if (inserted) ++next_service_id_;
-  c.id = sid->second;
-  c.name = key;
-  c.forwarding = ForwardingOf(entry.service.forwarding());
-  for (const v1::Frontend& f : entry.service.frontends()) {
-    c.frontends.push_back({Address(f.vip()), static_cast<uint16_t>(f.port()),
-                           f.protocol() == v1::UDP ? snapshot::Protocol::kUdp : snapshot::Protocol::kTcp});
-  }
+  return sid->second;
+}
+
+snapshot::CompiledService Compiler::CompileView(const state::Model& m, const std::string& id_key,
+                                                const ServiceInputs& in, const topology::ServiceTables& tables) {
+  snapshot::CompiledService c;
+  c.id = ServiceId(id_key);
+  c.name = id_key;
   // Backends: every endpoint with weight in some view, and every draining one (terminating, or weight
   // 0): those get no slots, but the dataplane's flow entries keep sending their established flows to
   // them (a flow whose backend left the service is chosen again). In the model's (deterministic) order.
   absl::flat_hash_map<maglev::EndpointKey, uint16_t> index;
   for (size_t i = 0; i < in.endpoints.size(); ++i) {
     const topology::EndpointState& e = in.endpoints[i];
-    const bool used = std::any_of(tables->views.begin(), tables->views.end(), [&](const topology::WeightedView& v) {
+    const bool used = std::any_of(tables.views.begin(), tables.views.end(), [&](const topology::WeightedView& v) {
       const topology::EndpointWeight& w = v.endpoints[i];
       return w.weight > 0 || w.exclusion == topology::Exclusion::kTerminating ||
              w.exclusion == topology::Exclusion::kZeroWeight;
@@ -170,7 +186,7 @@ absl::StatusOr<Compiler::Cached> Compiler::CompileService(const state::Model& m,
     index[k] = static_cast<uint16_t>(c.backends.size());
     c.backends.push_back(std::move(b));
   }
-  for (const maglev::MaglevTable& t : tables->tables) {
+  for (const maglev::MaglevTable& t : tables.tables) {
     snapshot::Table out_table;
     if (!t.empty()) {
       std::vector<uint16_t> remap(t.endpoints().size());
@@ -180,13 +196,71 @@ absl::StatusOr<Compiler::Cached> Compiler::CompileService(const state::Model& m,
     }
     c.tables.push_back(std::move(out_table));
   }
-  c.zone_table = tables->zone_table;
+  c.zone_table = tables.zone_table;
+  return c;
+}
+
+absl::StatusOr<Compiler::Cached> Compiler::CompileService(const state::Model& m, const std::string& key,
+                                                          const state::ServiceEntry& entry,
+                                                          const HealthOverlay& overlay,
+                                                          const PartitionView& partition) {
+  const v1::Service& s = entry.service;
+  const std::map<state::EndpointId, std::string>* failing = overlay.FailingOf(key);
+  const ServiceInputs in = InputsOf(m, entry, failing, &partition.stale);
+  absl::StatusOr<topology::ServiceTables> tables = topology::BuildServiceTables(in.gateway, in.policy, in.endpoints);
+  if (!tables.ok()) {
+    return absl::InternalError(absl::StrCat("service ", key, ": ", tables.status().message()));
+  }
+  Cached out;
+  out.generation = entry.generation;
+  out.shared_generation = m.shared_generation;
+  if (auto o = overlay.services.find(key); o != overlay.services.end()) out.overlay_generation = o->second.generation;
+  if (PartitionSensitive(s)) out.partition_key = absl::StrJoin(partition.stale, ",");
+  out.compiled = CompileView(m, key, in, *tables);
+  snapshot::CompiledService& c = out.compiled;
+  c.forwarding = ForwardingOf(s.forwarding());
+  // Safe mode: the stale clusters' backends keep their slots (no other flow moves) and their
+  // established flows; new flows landing on them are refused by the dataplane.
+  if (s.partition_policy() == v1::SAFE_MODE) {
+    for (snapshot::Backend& b : c.backends) b.refuse_new = partition.stale.contains(b.cluster);
+  }
+  const bool writer_stale = s.has_writer() && partition.stale.contains(s.writer().cluster());
+  auto fence = [](snapshot::CompiledService& v) {
+    // The writer is cut off: no new flow may go to it, and none to another cluster. Established
+    // flows keep their backends (listed, without slots).
+    for (snapshot::Table& t : v.tables) t.slots.clear();
+    for (snapshot::Backend& b : v.backends) b.refuse_new = true;
+  };
+  const std::set<uint32_t> write_ports(s.writer().write_ports().begin(), s.writer().write_ports().end());
+  std::vector<snapshot::Frontend> write_frontends;
+  for (const v1::Frontend& f : s.frontends()) {
+    const snapshot::Protocol protocol = f.protocol() == v1::UDP ? snapshot::Protocol::kUdp : snapshot::Protocol::kTcp;
+    if (f.port() == 0) {
+      // The write ports get exact-port frontends of their own, found before the VIP's port 0.
+      for (uint32_t p : write_ports) write_frontends.push_back({Address(f.vip()), static_cast<uint16_t>(p), protocol});
+    } else if (write_ports.contains(f.port())) {
+      write_frontends.push_back({Address(f.vip()), static_cast<uint16_t>(f.port()), protocol});
+      continue;
+    }
+    c.frontends.push_back({Address(f.vip()), static_cast<uint16_t>(f.port()), protocol});
+  }
+  if (s.has_writer() && write_ports.empty() && writer_stale) fence(c);  // every port is a write port
+  if (!write_frontends.empty()) {
+    const ServiceInputs w = WriterInputsOf(m, entry, failing, &partition.stale);
+    absl::StatusOr<topology::ServiceTables> wt = topology::BuildServiceTables(w.gateway, w.policy, w.endpoints);
+    if (!wt.ok()) return absl::InternalError(absl::StrCat("service ", key, " (write ports): ", wt.status().message()));
+    out.write_view = CompileView(m, absl::StrCat(key, "#write"), w, *wt);
+    out.write_view->forwarding = c.forwarding;
+    out.write_view->frontends = std::move(write_frontends);
+    if (writer_stale) fence(*out.write_view);
+  }
   out.tables = std::make_shared<const topology::ServiceTables>(*std::move(tables));
   return out;
 }
 
 absl::StatusOr<Compiler::Result> Compiler::Compile(const state::Model& m, uint64_t version,
-                                                   const HealthOverlay& overlay) {
+                                                   const HealthOverlay& overlay, const PartitionView& partition) {
+  const std::string stale_key = absl::StrJoin(partition.stale, ",");
   auto snap = std::make_shared<snapshot::CompiledSnapshot>();
   snap->version = version;
   snap->gateway = GatewayOf(m);
@@ -205,15 +279,18 @@ absl::StatusOr<Compiler::Result> Compiler::Compile(const state::Model& m, uint64
     const uint64_t overlay_generation = o == overlay.services.end() ? 0 : o->second.generation;
     if (cached != cache_.end() && cached->second.generation == entry->generation &&
         cached->second.shared_generation == m.shared_generation &&
-        cached->second.overlay_generation == overlay_generation) {
+        cached->second.overlay_generation == overlay_generation &&
+        cached->second.partition_key == (PartitionSensitive(entry->service) ? stale_key : "")) {
       next.emplace(key, std::move(cached->second));
     } else {
-      absl::StatusOr<Cached> c = CompileService(m, key, *entry, overlay);
+      absl::StatusOr<Cached> c = CompileService(m, key, *entry, overlay, partition);
       if (!c.ok()) return c.status();
       next.emplace(key, *std::move(c));
       ++result.recompiled;
     }
-    snap->services.push_back(next.at(key).compiled);
+    const Cached& done = next.at(key);
+    snap->services.push_back(done.compiled);
+    if (done.write_view) snap->services.push_back(*done.write_view);
   }
   cache_ = std::move(next);
   PruneBackendIds(m);

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -33,6 +35,17 @@ struct HealthOverlay {
   const std::map<state::EndpointId, std::string>* FailingOf(const std::string& service) const;
 };
 
+// The clusters treated as stale (partition/: their leases ran out, or they are holding down), as
+// the services' partition policies see them. KEEP ignores them; DROP leaves their endpoints out of
+// the weighting (as if deleted); SAFE_MODE compiles them as usual and marks their backends
+// refuse_new; a service whose writer cluster is stale gets no slots for its write ports.
+struct PartitionView {
+  std::set<std::string> stale;
+};
+
+// Whether the partition view can change how `s` compiles: a policy other than KEEP, or a writer.
+bool PartitionSensitive(const v1::Service& s);
+
 // The topology inputs of one service, as the model defines them (defaults applied).
 struct ServiceInputs {
   topology::GatewayView gateway;
@@ -41,8 +54,16 @@ struct ServiceInputs {
   std::vector<const v1::Endpoint*> sources;  // the model's endpoint behind each entry of `endpoints`
 };
 // `failing`: the service's endpoints that our health checks find down (HealthOverlay), or null.
+// `stale`: the clusters treated as stale (PartitionView), or null. These are the inputs of the
+// service's own table: without the endpoints a DROP policy leaves out, and with only the writer
+// cluster's endpoints when every port is a write port.
 ServiceInputs InputsOf(const state::Model& m, const state::ServiceEntry& entry,
-                       const std::map<state::EndpointId, std::string>* failing = nullptr);
+                       const std::map<state::EndpointId, std::string>* failing = nullptr,
+                       const std::set<std::string>* stale = nullptr);
+// The inputs of the write ports' table (the writer cluster's endpoints), for a service with a writer.
+ServiceInputs WriterInputsOf(const state::Model& m, const state::ServiceEntry& entry,
+                             const std::map<state::EndpointId, std::string>* failing,
+                             const std::set<std::string>* stale);
 
 class Compiler {
  public:
@@ -52,7 +73,12 @@ class Compiler {
   };
 
   // Errors only for what validation cannot see (none expected); nothing is published then.
-  absl::StatusOr<Result> Compile(const state::Model& m, uint64_t version, const HealthOverlay& overlay = {});
+  // A service with a writer and write ports compiles to two CompiledServices on its VIPs: its own
+  // (without the write ports' frontends) and "<namespace>/<name>#write" (the write ports, the writer
+  // cluster's endpoints only; for a port-0 frontend, exact-port frontends that the dataplane's
+  // lookup finds before port 0).
+  absl::StatusOr<Result> Compile(const state::Model& m, uint64_t version, const HealthOverlay& overlay = {},
+                                 const PartitionView& partition = {});
 
   // The tables and views of a service in the last compiled snapshot (for Explain and listings).
   std::shared_ptr<const topology::ServiceTables> TablesOf(const std::string& service) const;
@@ -62,11 +88,18 @@ class Compiler {
     uint64_t generation = 0;
     uint64_t shared_generation = 0;
     uint64_t overlay_generation = 0;
+    std::string partition_key;  // the stale clusters, when the service is partition-sensitive
     std::shared_ptr<const topology::ServiceTables> tables;
     snapshot::CompiledService compiled;
+    std::optional<snapshot::CompiledService> write_view;
   };
   absl::StatusOr<Cached> CompileService(const state::Model& m, const std::string& key,
-                                        const state::ServiceEntry& entry, const HealthOverlay& overlay);
+                                        const state::ServiceEntry& entry, const HealthOverlay& overlay,
+                                        const PartitionView& partition);
+  // One compiled table set: the backends the views use, the slots remapped onto them.
+  snapshot::CompiledService CompileView(const state::Model& m, const std::string& id_key, const ServiceInputs& in,
+                                        const topology::ServiceTables& tables);
+  uint32_t ServiceId(const std::string& id_key);
   uint32_t BackendId(const maglev::EndpointKey& key);
   // Forgets the ids of backends that left (a backend that comes back gets a new id).
   void PruneBackendIds(const state::Model& m);

@@ -20,14 +20,19 @@ std::string ProblemsText(const state::Problems& problems) {
 struct ControlPlane::Round {
   state::Model model;
   uint64_t version = 0;
-  bool state_changed = false;  // else only health verdicts changed: nothing to persist
+  bool state_changed = false;  // else only health verdicts or leases changed: nothing to persist
   compile::HealthOverlay overlay;
+  compile::PartitionView partition;
+  uint64_t partition_generation = 0;
   v1::SavedState saved;
   std::vector<v1::WatchEvent> events;
 };
 
 ControlPlane::ControlPlane(Options options, snapshot::SnapshotSink* sink)
-    : options_(std::move(options)), sink_(sink), publisher_([this] { PublisherLoop(); }) {}
+    : options_(std::move(options)),
+      sink_(sink),
+      clock_(options_.clock != nullptr ? options_.clock : partition::Clock::Real()),
+      publisher_([this] { PublisherLoop(); }) {}
 
 ControlPlane::~ControlPlane() {
   {
@@ -56,6 +61,9 @@ absl::Status ControlPlane::Restore() {
   version_ = published_version_ = (*saved)->version();
   source_versions_ = {(*saved)->source_versions().begin(), (*saved)->source_versions().end()};
   for (const auto& [key, entry] : model_.services) published_tables_[key] = compiler_.TablesOf(key);
+  // Every restored cluster's lease starts now: causewayd cannot know how fresh it was.
+  leases_.Sync(model_, Now());
+  leases_changed_ = true;
   if (sink_ != nullptr) sink_->Publish(compiled->snapshot);
   return absl::OkStatus();
 }
@@ -75,7 +83,17 @@ PushOutcome ControlPlane::Push(const v1::PushRequest& request) {
     return out;
   }
   state::Candidate c;
-  if (out.problems.empty()) {
+  if (out.problems.empty() && request.has_delta() && state::OnlyRenews(request.delta())) {
+    // Renewals only: not a change of the state (no version, nothing persisted, no watch event).
+    c = state::FromDelta(model_, request.delta());
+    if (c.problems.empty()) {
+      RenewLeases(c.renewed);
+      EvaluateLeases();
+      out.version_info = request.version_info();
+      return out;
+    }
+    out.problems = std::move(c.problems);
+  } else if (out.problems.empty()) {
     c = request.has_snapshot() ? state::FromSnapshot(model_, request.snapshot()) : state::FromDelta(model_, request.delta());
     out.problems = std::move(c.problems);
   }
@@ -96,6 +114,9 @@ PushOutcome ControlPlane::Push(const v1::PushRequest& request) {
   for (const std::string& change : c.changes) event.add_changes(change);
   pending_events_.push_back(std::move(event));
   ++accepted_;
+  leases_.Sync(model_, Now());
+  RenewLeases(c.renewed);
+  EvaluateLeases();
 
   auto done = [this, mine]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return published_version_ >= mine || failed_version_ >= mine || stopping_;
@@ -115,15 +136,32 @@ void ControlPlane::PublisherLoop() {
     {
       absl::MutexLock lock(&mu_);
       auto work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || version_ > std::max(published_version_, failed_version_) || overlay_dirty_;
+        return stopping_ || version_ > std::max(published_version_, failed_version_) || overlay_dirty_ ||
+               partition_dirty_;
       };
-      mu_.Await(absl::Condition(&work));
+      auto wake = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return work() || leases_changed_; };
+      // The lease timer: sleep until there is work, a renewal moved the leases, or the next lease
+      // runs out (or hold-down ends).
+      while (true) {
+        EvaluateLeases();
+        if (work()) break;
+        leases_changed_ = false;
+        const absl::Time deadline = leases_.NextDeadline(model_);
+        if (deadline == absl::InfiniteFuture()) {
+          mu_.Await(absl::Condition(&wake));
+        } else {
+          mu_.AwaitWithTimeout(absl::Condition(&wake), std::max(deadline - Now(), absl::Milliseconds(1)));
+        }
+      }
       if (stopping_) return;
       round.model = model_;  // cheap: service entries are shared
       round.version = version_;
       round.state_changed = version_ > published_version_;
       round.overlay = overlay_;  // small: failing endpoints only
       overlay_dirty_ = false;
+      round.partition.stale = leases_.stale();
+      round.partition_generation = partition_generation_;
+      partition_dirty_ = false;
       round.events = std::move(pending_events_);
       pending_events_.clear();
       round.saved.set_version(version_);
@@ -164,11 +202,13 @@ absl::Status ControlPlane::PublishRound(Round& round) {
       persisted = state::SaveState(options_.state_dir, round.saved);
     });
   }
-  absl::StatusOr<compile::Compiler::Result> compiled = compiler_.Compile(round.model, round.version, round.overlay);
+  absl::StatusOr<compile::Compiler::Result> compiled = compiler_.Compile(round.model, round.version, round.overlay, round.partition);
   if (writer.joinable()) writer.join();
   if (!compiled.ok()) return compiled.status();
   if (!persisted.ok()) return absl::InternalError(absl::StrCat("persisting state: ", persisted.message()));
-  if (sink_ != nullptr) sink_->Publish(compiled->snapshot);
+  // A round for the leases alone that changed no service (all KEEP) has nothing new for the dataplane.
+  const bool same_snapshot = !round.state_changed && compiled->recompiled == 0;
+  if (sink_ != nullptr && !same_snapshot) sink_->Publish(compiled->snapshot);
 
   absl::MutexLock lock(&mu_);
   published_tables_.clear();
@@ -176,10 +216,66 @@ absl::Status ControlPlane::PublishRound(Round& round) {
   // round.model stays valid for the observer: the published model shares its service entries.
   published_model_ = round.model;
   published_overlay_ = std::move(round.overlay);
+  published_stale_ = round.partition.stale;
+  published_partition_generation_ = round.partition_generation;
   published_version_ = round.version;
   last_compile_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   last_compiled_services_ = compiled->recompiled;
   return absl::OkStatus();
+}
+
+void ControlPlane::RenewLeases(const std::set<std::string>& clusters) {
+  const absl::Time now = Now();
+  std::vector<std::string> lines;
+  for (const std::string& cluster : clusters) {
+    if (std::string line = leases_.Renew(model_, cluster, now); !line.empty()) lines.push_back(std::move(line));
+  }
+  leases_changed_ = true;
+  LeaseEvent(lines, /*with_tables=*/false);
+}
+
+void ControlPlane::EvaluateLeases() {
+  bool stale_changed = false;
+  std::vector<std::string> lines = leases_.Evaluate(model_, Now(), &stale_changed);
+  if (stale_changed) {
+    ++partition_generation_;
+    partition_dirty_ = true;
+  }
+  LeaseEvent(lines, stale_changed);
+}
+
+void ControlPlane::LeaseEvent(const std::vector<std::string>& lines, bool with_tables) {
+  if (lines.empty()) return;
+  v1::WatchEvent event;
+  event.set_version(version_);
+  event.set_source("partition");
+  for (const std::string& line : lines) event.add_changes(absl::StrCat("partition: cluster ", line));
+  if (with_tables) {
+    pending_events_.push_back(std::move(event));  // told once the tables it changes are published
+    return;
+  }
+  absl::MutexLock wl(&watchers_mu_);
+  for (const std::weak_ptr<Watcher>& weak : watchers_) {
+    if (std::shared_ptr<Watcher> w = weak.lock()) {
+      absl::MutexLock lock(&w->mu_);
+      w->queue_.push_back(event);
+    }
+  }
+}
+
+void ControlPlane::CheckLeases() {
+  absl::MutexLock lock(&mu_);
+  EvaluateLeases();
+  const uint64_t target = partition_generation_;
+  auto done = [this, target]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return published_partition_generation_ >= target || stopping_ || failed_version_ >= version_;
+  };
+  mu_.Await(absl::Condition(&done));
+}
+
+std::set<std::string> ControlPlane::StaleClusters() const {
+  absl::MutexLock lock(&mu_);
+  return published_stale_;
 }
 
 std::string ControlPlane::SourceVersion(const std::string& source) const {
@@ -198,13 +294,37 @@ v1::ListClustersResponse ControlPlane::ListClusters() const {
   v1::ListClustersResponse out;
   out.set_version(published_version_);
   std::map<std::string, uint32_t> endpoints;
+  // Per cluster: its services by the partition policy they follow, and the services it writes for.
+  std::map<std::string, std::map<std::string, uint32_t>> policies;
+  std::map<std::string, uint32_t> writer_of;
   for (const auto& [key, entry] : published_model_.services) {
-    for (const auto& [id, e] : entry->endpoints) ++endpoints[id.cluster];
+    std::set<std::string> clusters;
+    for (const auto& [id, e] : entry->endpoints) {
+      ++endpoints[id.cluster];
+      clusters.insert(id.cluster);
+    }
+    const v1::PartitionPolicy p = entry->service.partition_policy() == v1::PARTITION_POLICY_UNSPECIFIED
+                                      ? v1::KEEP
+                                      : entry->service.partition_policy();
+    for (const std::string& cluster : clusters) ++policies[cluster][v1::PartitionPolicy_Name(p)];
+    if (entry->service.has_writer()) ++writer_of[entry->service.writer().cluster()];
   }
+  const absl::Time now = Now();
   for (const auto& [name, c] : published_model_.clusters) {
     v1::ClusterStatus* s = out.add_clusters();
     *s->mutable_cluster() = c;
     s->set_endpoints(endpoints[name]);
+    const partition::LeaseStatus lease = leases_.StatusOf(published_model_, name, now);
+    // partition::Freshness in its order: kLocal, kNoLease, kFresh, kStale, kHoldingDown.
+    static constexpr v1::ClusterStatus::Freshness kFreshness[] = {
+        v1::ClusterStatus::LOCAL, v1::ClusterStatus::NO_LEASE, v1::ClusterStatus::FRESH, v1::ClusterStatus::STALE,
+        v1::ClusterStatus::HOLDING_DOWN};
+    s->set_freshness(kFreshness[static_cast<int>(lease.freshness)]);
+    s->set_renewed_ms_ago(absl::ToInt64Milliseconds(lease.since_renewal));
+    s->set_stale_for_ms(absl::ToInt64Milliseconds(lease.stale_for));
+    s->set_hold_down_left_ms(absl::ToInt64Milliseconds(lease.hold_down_left));
+    for (const auto& [policy, n] : policies[name]) (*s->mutable_services_by_policy())[policy] = n;
+    s->set_writer_of(writer_of[name]);
   }
   return out;
 }
@@ -254,6 +374,34 @@ v1::State ControlPlane::GetState() const {
   return published_model_.ToState();
 }
 
+namespace {
+
+// What the partition does to a service's tables, for explain: safe-mode endpoints, dropped
+// clusters, the writer.
+void AddPartitionNotes(const v1::Service& s, const compile::ServiceInputs& in, const std::set<std::string>& stale,
+                       topology::Explanation& e) {
+  std::vector<std::string> notes;
+  for (size_t i = 0; i < e.endpoints.size() && i < in.endpoints.size(); ++i) {
+    if (s.partition_policy() == v1::SAFE_MODE && stale.contains(in.endpoints[i].cluster)) {
+      absl::StrAppend(&e.endpoints[i].why, " (cluster stale, safe mode: new flows refused)");
+    }
+  }
+  if (s.partition_policy() == v1::DROP) {
+    for (const std::string& cluster : stale) notes.push_back(absl::StrCat("cluster ", cluster, " stale: its endpoints dropped"));
+  }
+  if (s.has_writer()) {
+    const v1::Writer& w = s.writer();
+    notes.push_back(absl::StrCat("write ports ", w.write_ports().empty() ? "(all)" : absl::StrJoin(w.write_ports(), ","),
+                                 ": cluster ", w.cluster(), " only (fencing token ", w.fencing_token(), ")",
+                                 stale.contains(w.cluster()) ? ", stale: no new write flows" : ""));
+  }
+  if (notes.empty()) return;
+  const std::string joined = absl::StrJoin(notes, "; ");
+  e.summary = e.summary.empty() ? joined : absl::StrCat(e.summary, "; ", joined);
+}
+
+}  // namespace
+
 absl::StatusOr<v1::ExplainResponse> ControlPlane::Explain(const std::string& service, const std::string& zone) const {
   absl::MutexLock lock(&mu_);
   auto it = published_model_.services.find(service);
@@ -270,13 +418,14 @@ absl::StatusOr<v1::ExplainResponse> ControlPlane::Explain(const std::string& ser
     z = static_cast<size_t>(found - tables->zones.begin());
   }
   const std::map<state::EndpointId, std::string>* failing = published_overlay_.FailingOf(service);
-  const compile::ServiceInputs in = compile::InputsOf(published_model_, *it->second, failing);
+  const compile::ServiceInputs in = compile::InputsOf(published_model_, *it->second, failing, &published_stale_);
   topology::Explanation e =
       topology::Explain(in.policy, in.endpoints, tables->views[z], tables->tables[tables->zone_table[z]]);
   for (size_t i = 0; failing != nullptr && i < e.endpoints.size(); ++i) {
     auto f = failing->find(state::IdOf(*in.sources[i]));
     if (f != failing->end() && !f->second.empty()) absl::StrAppend(&e.endpoints[i].why, " (", f->second, ")");
   }
+  AddPartitionNotes(it->second->service, in, published_stale_, e);
   v1::ExplainResponse out;
   out.set_service(e.service);
   out.set_zone(e.client_zone);

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "absl/time/time.h"
 #include "causeway/v1/api.pb.h"
 #include "controlplane/compile/compiler.h"
+#include "controlplane/partition/leases.h"
 #include "controlplane/snapshot/compiled_snapshot.h"
 #include "controlplane/snapshot/dataplane_stats.h"
 #include "controlplane/state/model.h"
@@ -57,6 +59,9 @@ class ControlPlane {
     std::string state_dir;  // empty: nothing persisted
     // The dataplane's counters for Stats(); null when there is no dataplane.
     const snapshot::DataplaneStats* dataplane_stats = nullptr;
+    // What the clusters' freshness leases are measured by; null: the real clock. Tests pass their
+    // own and call CheckLeases() after moving it.
+    const partition::Clock* clock = nullptr;
   };
   ControlPlane(Options options, snapshot::SnapshotSink* sink);
   ~ControlPlane();
@@ -105,11 +110,26 @@ class ControlPlane {
   using ModelObserver = std::function<void(const state::Model&)>;
   void SetModelObserver(ModelObserver observer);
 
+  // Partition: the remote clusters' freshness leases (partition/leases.h). Pushes renew them; the
+  // publisher's timer evaluates them when one runs out or a hold-down ends, and publishes the
+  // tables the services' partition policies give (at the current version: not a change of the
+  // state). This evaluates them now, by the clock, and returns once what changed is published.
+  void CheckLeases();
+  // The clusters treated as stale in the published tables.
+  std::set<std::string> StaleClusters() const;
+
  private:
   // What one publisher round works on: the model at `version` and what changed since the last round.
   struct Round;
   void PublisherLoop();
   absl::Status PublishRound(Round& round);
+  absl::Time Now() const { return clock_->Now(); }
+  // Evaluates the leases at Now(); a change of the stale set is queued for the publisher.
+  void EvaluateLeases() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RenewLeases(const std::set<std::string>& clusters) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Tells watchers what the leases did: with the next published round when it changes the tables,
+  // else at once.
+  void LeaseEvent(const std::vector<std::string>& lines, bool with_tables) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
   snapshot::SnapshotSink* const sink_;
@@ -123,6 +143,15 @@ class ControlPlane {
   compile::HealthOverlay overlay_ ABSL_GUARDED_BY(mu_);
   uint64_t overlay_generation_ ABSL_GUARDED_BY(mu_) = 0;
   bool overlay_dirty_ ABSL_GUARDED_BY(mu_) = false;
+  // Freshness leases (against model_'s clusters), and whether the stale set changed since the
+  // publisher's last round; leases_changed_ wakes the publisher to recompute its next deadline.
+  const partition::Clock* const clock_;
+  partition::Leases leases_ ABSL_GUARDED_BY(mu_);
+  uint64_t partition_generation_ ABSL_GUARDED_BY(mu_) = 0;
+  bool partition_dirty_ ABSL_GUARDED_BY(mu_) = false;
+  bool leases_changed_ ABSL_GUARDED_BY(mu_) = false;
+  std::set<std::string> published_stale_ ABSL_GUARDED_BY(mu_);
+  uint64_t published_partition_generation_ ABSL_GUARDED_BY(mu_) = 0;
   // Published state: what the dataplane has and the disk holds.
   state::Model published_model_ ABSL_GUARDED_BY(mu_);
   uint64_t published_version_ ABSL_GUARDED_BY(mu_) = 0;
@@ -139,7 +168,7 @@ class ControlPlane {
   uint64_t last_compiled_services_ ABSL_GUARDED_BY(mu_) = 0;
   // Used by the publisher thread only (and by Restore while the publisher is idle).
   compile::Compiler compiler_;
-  mutable absl::Mutex watchers_mu_;
+  mutable absl::Mutex watchers_mu_ ABSL_ACQUIRED_AFTER(mu_);
   std::vector<std::weak_ptr<Watcher>> watchers_ ABSL_GUARDED_BY(watchers_mu_);
   // Taken before mu_ when both are held.
   absl::Mutex observer_mu_ ABSL_ACQUIRED_BEFORE(mu_);

@@ -131,6 +131,7 @@ Candidate FromSnapshot(const Model& current, const v1::State& snapshot) {
   for (int i = 0; i < snapshot.services_size(); ++i) {
     const std::string path = absl::StrCat("snapshot.services[", i, "]");
     CheckService(snapshot.services(i), path, c.problems);
+    CheckFencing(current, snapshot.services(i), path, c.problems);
     const std::string key = ServiceKey(snapshot.services(i));
     if (c.model.services.contains(key)) {
       c.problems.push_back({path, absl::StrCat("duplicate service \"", key, "\"")});
@@ -142,6 +143,7 @@ Candidate FromSnapshot(const Model& current, const v1::State& snapshot) {
   for (int i = 0; i < snapshot.endpoints_size(); ++i) {
     const std::string path = absl::StrCat("snapshot.endpoints[", i, "]");
     CheckEndpoint(snapshot.endpoints(i), path, c.problems);
+    c.renewed.insert(snapshot.endpoints(i).cluster());
     PutEndpoint(c.model, b, snapshot.endpoints(i), path, /*refuse_duplicate=*/true, c.problems, touched);
   }
   Finish(current, nullptr, b, c);
@@ -173,6 +175,7 @@ Candidate FromDelta(const Model& current, const v1::Delta& delta) {
     b.Forget(key);
   }
   for (const v1::EndpointRef& ref : delta.delete_endpoints()) {
+    c.renewed.insert(ref.cluster());
     auto svc = c.model.services.find(ref.service());
     if (svc == c.model.services.end() || !svc->second->endpoints.contains(IdOf(ref))) continue;
     b.Own(ref.service()).endpoints.erase(IdOf(ref));
@@ -185,16 +188,31 @@ Candidate FromDelta(const Model& current, const v1::Delta& delta) {
   for (int i = 0; i < delta.upsert_services_size(); ++i) {
     const v1::Service& s = delta.upsert_services(i);
     CheckService(s, absl::StrCat("delta.upsert_services[", i, "]"), c.problems);
+    CheckFencing(current, s, absl::StrCat("delta.upsert_services[", i, "]"), c.problems);
     b.Own(ServiceKey(s)).service = s;  // keeps the service's endpoints
     touched.insert(ServiceKey(s));
   }
   for (int i = 0; i < delta.upsert_endpoints_size(); ++i) {
     const std::string path = absl::StrCat("delta.upsert_endpoints[", i, "]");
     CheckEndpoint(delta.upsert_endpoints(i), path, c.problems);
+    c.renewed.insert(delta.upsert_endpoints(i).cluster());
     PutEndpoint(c.model, b, delta.upsert_endpoints(i), path, /*refuse_duplicate=*/false, c.problems, touched);
+  }
+  for (int i = 0; i < delta.renew_clusters_size(); ++i) {
+    if (!c.model.clusters.contains(delta.renew_clusters(i))) {
+      c.problems.push_back({absl::StrCat("delta.renew_clusters[", i, "]"),
+                            absl::StrCat("unknown cluster \"", delta.renew_clusters(i), "\"")});
+    }
+    c.renewed.insert(delta.renew_clusters(i));
   }
   Finish(current, &touched, b, c);
   return c;
+}
+
+bool OnlyRenews(const v1::Delta& delta) {
+  return !delta.renew_clusters().empty() && !delta.has_gateway() && delta.upsert_clusters().empty() &&
+         delta.delete_clusters().empty() && delta.upsert_services().empty() && delta.delete_services().empty() &&
+         delta.upsert_endpoints().empty() && delta.delete_endpoints().empty();
 }
 
 }  // namespace causeway::state

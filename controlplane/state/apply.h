@@ -3,6 +3,7 @@
 #ifndef CAUSEWAY_CONTROLPLANE_STATE_APPLY_H_
 #define CAUSEWAY_CONTROLPLANE_STATE_APPLY_H_
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,13 @@ struct Candidate {
   Problems problems;
   // Human-readable list of what differs from the current model ("service default/web", ...).
   std::vector<std::string> changes;
+  // Clusters whose freshness lease this push renews: the clusters of the endpoints it upserts or
+  // deletes (a snapshot: of all its endpoints) and a delta's renew_clusters.
+  std::set<std::string> renewed;
 };
+
+// A delta that only renews leases (renew_clusters and nothing else): not a change of the state.
+bool OnlyRenews(const v1::Delta& delta);
 
 // A full snapshot replaces everything. Services whose definition and endpoints are unchanged keep
 // their generation (and so their compiled tables).

@@ -1,6 +1,8 @@
 #include "controlplane/state/validate.h"
 
+#include <algorithm>
 #include <map>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -63,12 +65,53 @@ void CheckHealthCheck(const v1::HealthCheck& h, const std::string& path, Problem
   }
 }
 
+// The writer on its own; that its cluster exists is CheckModel's, its token CheckFencing's.
+void CheckWriter(const v1::Service& s, const std::string& path, Problems& out) {
+  const v1::Writer& w = s.writer();
+  CheckName(w.cluster(), path + ".cluster", out);
+  std::set<uint32_t> seen;
+  for (int i = 0; i < w.write_ports_size(); ++i) {
+    const uint32_t port = w.write_ports(i);
+    const std::string field = absl::StrCat(path, ".write_ports[", i, "]");
+    if (port == 0 || port > 65535) {
+      CheckPort(port, false, field, out);
+      continue;
+    }
+    if (!seen.insert(port).second) {
+      Add(out, field, absl::StrCat("port ", port, " is listed twice"));
+      continue;
+    }
+    const bool served = std::any_of(s.frontends().begin(), s.frontends().end(),
+                                    [&](const v1::Frontend& f) { return f.port() == port || f.port() == 0; });
+    if (!served) Add(out, field, absl::StrCat("port ", port, " is not a port of the service's frontends"));
+  }
+}
+
 }  // namespace
+
+void CheckFencing(const Model& current, const v1::Service& s, const std::string& path, Problems& out) {
+  if (!s.has_writer()) return;
+  auto it = current.services.find(ServiceKey(s));
+  if (it == current.services.end() || !it->second->service.has_writer()) return;
+  const v1::Writer& held = it->second->service.writer();
+  const v1::Writer& w = s.writer();
+  if (w.fencing_token() < held.fencing_token()) {
+    Add(out, path + ".writer.fencing_token",
+        absl::StrCat("stale token ", w.fencing_token(), " < ", held.fencing_token(), " held (by cluster \"",
+                     held.cluster(), "\")"));
+  } else if (w.fencing_token() == held.fencing_token() && w.cluster() != held.cluster()) {
+    Add(out, path + ".writer.fencing_token",
+        absl::StrCat("token ", w.fencing_token(), " is held by cluster \"", held.cluster(),
+                     "\": a new writer needs a higher token"));
+  }
+}
 
 void CheckCluster(const v1::Cluster& c, const std::string& path, Problems& out) {
   CheckName(c.name(), path + ".name", out);
   if (c.id() == 0 || c.id() > 65535) Add(out, path + ".id", absl::StrCat("cluster id ", c.id(), " is out of range 1..65535"));
   if (!c.gateway_address().empty()) CheckAddress(c.gateway_address(), path + ".gateway_address", out);
+  if (c.lease_ttl_ms() != 0) CheckRange(c.lease_ttl_ms(), 100, kMaxLeaseMs, "lease TTL", path + ".lease_ttl_ms", out);
+  if (c.has_hold_down_ms()) CheckRange(c.hold_down_ms(), 0, kMaxLeaseMs, "hold-down", path + ".hold_down_ms", out);
 }
 
 void CheckService(const v1::Service& s, const std::string& path, Problems& out) {
@@ -102,6 +145,10 @@ void CheckService(const v1::Service& s, const std::string& path, Problems& out) 
   }
   if (!v1::Forwarding_IsValid(s.forwarding())) Add(out, path + ".forwarding", "unknown forwarding");
   if (s.has_health_check()) CheckHealthCheck(s.health_check(), path + ".health_check", out);
+  if (!v1::PartitionPolicy_IsValid(s.partition_policy())) {
+    Add(out, path + ".partition_policy", "unknown partition policy: KEEP, DROP or SAFE_MODE");
+  }
+  if (s.has_writer()) CheckWriter(s, path + ".writer", out);
 }
 
 void CheckEndpoint(const v1::Endpoint& e, const std::string& path, Problems& out) {
@@ -174,6 +221,11 @@ void CheckModel(const Model& m, Problems& out, const std::set<std::string>* touc
     }
   }
   for (const auto& [key, entry] : m.services) {
+    // Every service: deleting a cluster touches only the services with endpoints there.
+    if (entry->service.has_writer() && !m.clusters.contains(entry->service.writer().cluster())) {
+      Add(out, absl::StrCat("services[\"", key, "\"].writer.cluster"),
+          absl::StrCat("unknown cluster \"", entry->service.writer().cluster(), "\""));
+    }
     if (touched != nullptr && !touched->contains(key)) continue;
     if (entry->endpoints.size() > kMaxEndpointsPerService) {
       Add(out, absl::StrCat("services[\"", key, "\"]"),

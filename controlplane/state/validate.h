@@ -23,12 +23,18 @@ inline constexpr size_t kMaxEndpointsPerService = 65535;  // a Maglev slot holds
 inline constexpr size_t kMaxServices = 100000;
 inline constexpr size_t kMaxClusters = 4096;
 inline constexpr uint32_t kMaxWeight = 1000000;
+inline constexpr uint32_t kMaxLeaseMs = 3600000;  // lease TTL and hold-down: an hour
 
 // Checks of one object on its own; `path` names it in the push.
 void CheckCluster(const v1::Cluster& c, const std::string& path, Problems& out);
 void CheckService(const v1::Service& s, const std::string& path, Problems& out);
 void CheckEndpoint(const v1::Endpoint& e, const std::string& path, Problems& out);
 void CheckGateway(const v1::Gateway& g, const std::string& path, Problems& out);
+
+// Single writer: a push of `s` naming a writer with a lower fencing token than the one `current`
+// holds for the service is refused, and so is the held token for another cluster (two holders of
+// one lease). Equal for the same cluster (a retry) and higher are accepted. `path` names the service.
+void CheckFencing(const Model& current, const v1::Service& s, const std::string& path, Problems& out);
 
 // Checks across objects of a whole model: references (endpoints of unknown clusters or services,
 // the gateway's cluster), uniqueness (cluster ids, VIP:port:protocol claimed by two services) and
