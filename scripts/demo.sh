@@ -25,7 +25,7 @@ run() { printf '$ %s\n' "$*"; "$@"; }
 setup_log=$(mktemp /tmp/causeway-demo-setup.XXXXXX)
 say "installing what is missing and building ($BUILD_DIR; the first time takes a few minutes)"
 BUILD_DIR=$BUILD_DIR scripts/setup.sh >"$setup_log" 2>&1 || { cat "$setup_log" >&2; exit 1; }
-rm -f "$setup_log
+rm -f "$setup_log"
 CAUSEWAYD=$PWD/$BUILD_DIR/controlplane/daemon/causewayd
 export CAUSEWAYCTL=$PWD/$BUILD_DIR/controlplane/ctl/causewayctl
 
