@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "controlplane/ctl/exit_codes.h"
 #include "controlplane/ctl/output.h"
 
@@ -35,6 +37,49 @@ std::string ConditionsLabel(const v1::Conditions& c) {
   if (c.terminating()) return serving ? "terminating" : "terminating,not-serving";
   if (ready) return "ready";
   return serving ? "serving" : "not-ready";
+}
+
+// A time for people: "350ms", "4.2s", "2m5s".
+std::string Duration(uint64_t ms) {
+  if (ms < 1000) return absl::StrCat(ms, "ms");
+  if (ms < 60000) return absl::StrFormat("%.1fs", static_cast<double>(ms) / 1000);
+  return absl::FormatDuration(absl::Seconds(ms / 1000));
+}
+
+std::string FreshnessLabel(const v1::ClusterStatus& c) {
+  switch (c.freshness()) {
+    case v1::ClusterStatus::LOCAL:
+      return "local";
+    case v1::ClusterStatus::NO_LEASE:
+      return "no lease";
+    case v1::ClusterStatus::FRESH:
+      return "fresh";
+    case v1::ClusterStatus::STALE:
+      return absl::StrCat("stale for ", Duration(c.stale_for_ms()));
+    case v1::ClusterStatus::HOLDING_DOWN:
+      return absl::StrCat("holding down (", Duration(c.hold_down_left_ms()), " left)");
+    default:
+      return "-";
+  }
+}
+
+// The partition policies of the cluster's services ("KEEP 2, SAFE_MODE 1"), and its writer leases.
+std::string PoliciesLabel(const v1::ClusterStatus& c) {
+  std::vector<std::string> parts;
+  for (const char* policy : {"KEEP", "DROP", "SAFE_MODE"}) {
+    if (auto it = c.services_by_policy().find(policy); it != c.services_by_policy().end()) {
+      parts.push_back(absl::StrCat(policy, " ", it->second));
+    }
+  }
+  if (c.writer_of() != 0) parts.push_back(absl::StrCat("writer of ", c.writer_of()));
+  return parts.empty() ? "-" : absl::StrJoin(parts, ", ");
+}
+
+std::string WriterLabel(const v1::Service& s) {
+  if (!s.has_writer()) return "-";
+  const v1::Writer& w = s.writer();
+  return absl::StrCat(w.cluster(), " #", w.fencing_token(), " ports ",
+                      w.write_ports().empty() ? "*" : absl::StrJoin(w.write_ports(), ","));
 }
 
 // One List call, printed as a table or as the message.
@@ -81,7 +126,7 @@ int RunGet(const GetOptions& o, const ClientOptions& client_options, std::ostrea
 
 void PrintServicesTable(const v1::ListServicesResponse& response, std::ostream& out) {
   Table table({"SERVICE", "FRONTENDS", "SCOPE", "AFFINITY", "DISTRIBUTION", "FORWARDING",
-               "ENDPOINTS", "TABLES"});
+               "ENDPOINTS", "TABLES", "PARTITION", "WRITER"});
   for (const v1::ServiceStatus& status : response.services()) {
     const v1::Service& s = status.service();
     table.AddRow({absl::StrCat(s.namespace_(), "/", s.name()), Frontends(s),
@@ -93,7 +138,8 @@ void PrintServicesTable(const v1::ListServicesResponse& response, std::ostream& 
                   status.table_sizes().empty()
                       ? absl::StrCat(status.tables())
                       : absl::StrCat(status.tables(), " (", absl::StrJoin(status.table_sizes(), ","),
-                                     ")")});
+                                     ")"),
+                  EffectiveEnumName(*v1::PartitionPolicy_descriptor(), s.partition_policy()), WriterLabel(s)});
   }
   table.Print(out);
 }
@@ -112,12 +158,22 @@ void PrintEndpointsTable(const v1::ListEndpointsResponse& response, std::ostream
 }
 
 void PrintClustersTable(const v1::ListClustersResponse& response, std::ostream& out) {
-  Table table({"CLUSTER", "ID", "REGION", "GATEWAY", "ENDPOINTS"});
+  Table table({"CLUSTER", "ID", "REGION", "GATEWAY", "ENDPOINTS", "FRESHNESS", "RENEWED", "TTL", "HOLD-DOWN",
+               "PARTITION POLICIES"});
   for (const v1::ClusterStatus& status : response.clusters()) {
     const v1::Cluster& c = status.cluster();
+    const bool leased = status.freshness() != v1::ClusterStatus::LOCAL &&
+                        status.freshness() != v1::ClusterStatus::NO_LEASE &&
+                        status.freshness() != v1::ClusterStatus::FRESHNESS_UNSPECIFIED;
+    const uint64_t hold_down_ms = c.has_hold_down_ms() ? c.hold_down_ms() : 3ull * c.lease_ttl_ms();
     table.AddRow({c.name(), absl::StrCat(c.id()), c.region().empty() ? "-" : c.region(),
-                  c.gateway_address().empty() ? "-" : c.gateway_address(),
-                  absl::StrCat(status.endpoints())});
+                  c.gateway_address().empty() ? "-" : c.gateway_address(), absl::StrCat(status.endpoints()),
+                  FreshnessLabel(status),
+                  status.freshness() == v1::ClusterStatus::LOCAL || status.freshness() == v1::ClusterStatus::FRESHNESS_UNSPECIFIED
+                      ? "-"
+                      : absl::StrCat(Duration(status.renewed_ms_ago()), " ago"),
+                  leased ? Duration(c.lease_ttl_ms()) : "-", leased ? Duration(hold_down_ms) : "-",
+                  PoliciesLabel(status)});
   }
   table.Print(out);
 }

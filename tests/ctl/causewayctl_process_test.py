@@ -74,6 +74,13 @@ class Daemon:
         self.log.close()
 
 
+def start_daemon(workdir, socket_name, what, extra=()):
+    """A causewayd on a unix socket in workdir: (daemon, env with CAUSEWAY_SERVER, whether it answers)."""
+    sock = f"unix:{os.path.join(workdir, socket_name)}"
+    d = Daemon(workdir, sock, extra)
+    return d, dict(os.environ, CAUSEWAY_SERVER=sock), check(d.wait_ready(), what)
+
+
 def run(*args, stdin=None, env=None):
     return subprocess.run([ctl, *args], input=stdin, capture_output=True, text=True, timeout=60,
                           env=env)
@@ -304,12 +311,11 @@ def test_health_checks(workdir):
             conn.close()
 
     threading.Thread(target=serve, daemon=True).start()
-    sock = f"unix:{os.path.join(workdir, 'health.sock')}"
-    d = Daemon(workdir, sock, ("--health_checks=true",))
+    d, env, ready = start_daemon(workdir, "health.sock", "causewayd with health checks answers",
+                                 ("--health_checks=true",))
     try:
-        if not check(d.wait_ready(), "causewayd with health checks answers"):
+        if not ready:
             return
-        env = dict(os.environ, CAUSEWAY_SERVER=sock)
         r = run("apply", "-f", "-", stdin=HEALTH_STATE % port, env=env)
         check(r.returncode == EXIT_OK, "a service with a TCP health check applies", r.stderr)
 
@@ -336,6 +342,83 @@ def test_health_checks(workdir):
         d.stop()
         check(time.time() - start < 3, "SIGTERM stops causewayd with health checks running within 3 s",
               time.time() - start)
+
+
+PARTITION_STATE = """
+gateway: {cluster: cluster-a, zone: zone-1}
+clusters:
+  - {name: cluster-a, id: 1, region: region-1}
+  - {name: cluster-b, id: 2, region: region-1, leaseTtlMs: 300, holdDownMs: 1500}
+services:
+  - namespace: default
+    name: web
+    frontends: [{vip: 10.96.0.10, port: 80, protocol: TCP}, {vip: 10.96.0.10, port: 5432, protocol: TCP}]
+    partitionPolicy: DROP
+    writer: {cluster: cluster-b, fencingToken: %d, writePorts: [5432]}
+endpoints:
+  - {service: default/web, cluster: cluster-a, zone: zone-1, address: 10.244.1.10, port: 80}
+  - {service: default/web, cluster: cluster-b, zone: zone-1, address: 10.244.1.10, port: 80}
+"""
+
+
+def test_partition(workdir):
+    """cluster-b's feed stops renewing its 300 ms lease: get clusters shows it stale and the policy in
+    force; pushes of its endpoints renew it, and it is fresh again after its 1.5 s hold-down."""
+    d, env, ready = start_daemon(workdir, "partition.sock", "causewayd answers (partition)")
+    try:
+        if not ready:
+            return
+
+        def clusters():
+            r = run("get", "clusters", "-o", "json", env=env)
+            return {c["cluster"]["name"]: c for c in as_json(r.stdout).get("clusters", [])}
+
+        def apply(token=2):
+            return run("apply", "-f", "-", stdin=PARTITION_STATE % token, env=env)
+
+        r = apply()
+        check(r.returncode == EXIT_OK, "a state with a leased cluster, DROP and a writer applies", r.stderr)
+        r = run("get", "clusters", env=env)
+        lines = r.stdout.splitlines()
+        check(len(lines) == 3 and "FRESHNESS" in lines[0] and "PARTITION POLICIES" in lines[0],
+              "get clusters has freshness and policy columns", r.stdout)
+        check(any(l.startswith("cluster-a") and "local" in l for l in lines) and
+              any(l.startswith("cluster-b") and "fresh" in l for l in lines),
+              "the gateway's cluster is local, cluster-b fresh", r.stdout)
+
+        time.sleep(0.8)
+        r = run("get", "clusters", env=env)
+        row = next((l for l in r.stdout.splitlines() if l.startswith("cluster-b")), "")
+        check("stale for" in row and "DROP 1, writer of 1" in row and "300ms" in row and "1.5s" in row,
+              "cluster-b is stale in get clusters, with its TTL, hold-down and the policies in force", r.stdout)
+        b = clusters().get("cluster-b", {})
+        check(b.get("freshness") == "STALE" and
+              (b.get("services_by_policy") or b.get("servicesByPolicy")) == {"DROP": 1},
+              "get clusters -o json: freshness STALE, services by policy", b)
+        r = run("explain", "default/web", env=env)
+        check("cluster cluster-b stale: its endpoints dropped" in r.stdout and "stale: no new write flows" in r.stdout,
+              "explain says cluster-b's endpoints are dropped and its write ports closed", r.stdout + r.stderr)
+
+        r = apply()  # its endpoints pushed again: a renewal
+        check(r.returncode == EXIT_OK, "re-applying with the same fencing token is accepted", r.stderr)
+        check(clusters().get("cluster-b", {}).get("freshness") == "HOLDING_DOWN",
+              "renewed: cluster-b holds down", clusters().get("cluster-b"))
+        start = time.time()
+        fresh_after = None
+        while time.time() - start < 10:
+            apply()
+            if clusters().get("cluster-b", {}).get("freshness") == "FRESH":
+                fresh_after = time.time() - start
+                break
+            time.sleep(0.05)
+        check(fresh_after is not None and fresh_after >= 1.3,
+              "kept renewed, cluster-b is fresh again after its hold-down (1.5 s), not before", fresh_after)
+
+        r = apply(token=1)
+        check(r.returncode == EXIT_REFUSED and "writer.fencing_token: stale token 1 < 2 held" in r.stderr,
+              "a lower fencing token is refused with its field path", r.stderr)
+    finally:
+        d.stop()
 
 
 def test_unreachable(workdir):
@@ -403,6 +486,9 @@ def main():
     try:
         test_unix_socket(workdir)
         test_unreachable(workdir)
+        partition_dir = os.path.join(workdir, "partition")
+        os.makedirs(partition_dir)
+        test_partition(partition_dir)
         health_dir = os.path.join(workdir, "health")
         os.makedirs(health_dir)
         test_health_checks(health_dir)

@@ -146,7 +146,20 @@ TEST(PrintServicesTable, ShowsEffectiveDefaultsAndTables) {
   // Unspecified scope, distribution and forwarding print as what they mean.
   EXPECT_THAT(lines[1], HasSubstr("default/web  10.96.0.1:80/TCP  GLOBAL  LOCAL"));
   EXPECT_THAT(lines[1], HasSubstr("DEFAULT       IPIP"));
-  EXPECT_THAT(lines[1], HasSubstr("2 (509,509)"));
+  EXPECT_THAT(lines[1], HasSubstr("2 (509,509)  KEEP       -"));
+}
+
+TEST(PrintServicesTable, ShowsPartitionPolicyAndWriter) {
+  v1::ListServicesResponse r;
+  v1::Service* s = r.add_services()->mutable_service();
+  *s = SmallState(false).services(0);
+  s->set_partition_policy(v1::SAFE_MODE);
+  s->mutable_writer()->set_cluster("cluster-b");
+  s->mutable_writer()->set_fencing_token(7);
+  s->mutable_writer()->add_write_ports(5432);
+  std::ostringstream out;
+  PrintServicesTable(r, out);
+  EXPECT_THAT(out.str(), HasSubstr("SAFE_MODE  cluster-b #7 ports 5432"));
 }
 
 TEST(PrintEndpointsTable, ReadsConditionsLikeKubeProxy) {
@@ -175,8 +188,39 @@ TEST(PrintClustersTable, DashForNoGateway) {
   c->set_endpoints(4);
   std::ostringstream out;
   PrintClustersTable(r, out);
-  EXPECT_THAT(Lines(out.str()), ElementsAre("CLUSTER  ID  REGION  GATEWAY  ENDPOINTS",
-                                            "a        1   -       -        4"));
+  EXPECT_THAT(Lines(out.str()),
+              ElementsAre("CLUSTER  ID  REGION  GATEWAY  ENDPOINTS  FRESHNESS  RENEWED  TTL  HOLD-DOWN  PARTITION POLICIES",
+                          "a        1   -       -        4          -          -        -    -          -"));
+}
+
+TEST(PrintClustersTable, FreshnessLeaseAndPolicies) {
+  v1::ListClustersResponse r;
+  auto add = [&r](const std::string& name, v1::ClusterStatus::Freshness freshness, uint32_t ttl_ms) {
+    v1::ClusterStatus* c = r.add_clusters();
+    c->mutable_cluster()->set_name(name);
+    c->mutable_cluster()->set_id(r.clusters_size());
+    c->mutable_cluster()->set_lease_ttl_ms(ttl_ms);
+    c->set_freshness(freshness);
+    return c;
+  };
+  (*add("cluster-a", v1::ClusterStatus::LOCAL, 0)->mutable_services_by_policy())["KEEP"] = 2;
+  v1::ClusterStatus* b = add("cluster-b", v1::ClusterStatus::STALE, 5000);
+  b->set_renewed_ms_ago(12300);
+  b->set_stale_for_ms(7300);
+  (*b->mutable_services_by_policy())["SAFE_MODE"] = 1;
+  (*b->mutable_services_by_policy())["KEEP"] = 1;
+  b->set_writer_of(1);
+  v1::ClusterStatus* c = add("cluster-c", v1::ClusterStatus::HOLDING_DOWN, 2000);
+  c->mutable_cluster()->set_hold_down_ms(0);
+  c->set_renewed_ms_ago(400);
+  c->set_hold_down_left_ms(4000);
+  std::ostringstream out;
+  PrintClustersTable(r, out);
+  const auto lines = Lines(out.str());
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_THAT(lines[1], HasSubstr("local                     -          -     -          KEEP 2"));
+  EXPECT_THAT(lines[2], HasSubstr("stale for 7.3s            12.3s ago  5.0s  15.0s      KEEP 1, SAFE_MODE 1, writer of 1"));
+  EXPECT_THAT(lines[3], HasSubstr("holding down (4.0s left)  400ms ago  2.0s  0ms        -"));
 }
 
 TEST(PrintWatchEvent, JsonIsOneLinePerEvent) {
