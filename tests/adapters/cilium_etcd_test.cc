@@ -5,9 +5,11 @@
 #include <grpcpp/grpcpp.h>
 
 #include <filesystem>
+#include <chrono>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -436,6 +438,48 @@ TEST_F(CiliumEtcdTest, ReadsOnlyTheClustersAskedFor) {
 }
 
 // The adapter's own etcd client: ranges larger than a page are read whole, at one revision.
+// The adapter renews the leases of the clusters it feeds while etcd answers: cluster-b, given a
+// 500 ms lease, stays fresh; when etcd goes away the renewals stop and cluster-b goes stale.
+TEST_F(CiliumEtcdTest, RenewsTheLeasesOfTheClustersItFeedsWhileEtcdAnswers) {
+  adapter_.reset();
+  StartAdapter({"--renew_seconds=0.1"});
+  Put(Key("cluster-a", "rebel-base"), Rebel("cluster-a", 1, {"10.244.1.17"}));
+  Put(Key("cluster-b", "rebel-base"), Rebel("cluster-b", 2, {"10.245.1.5"}));
+  Eventually([&] { return Clusters(); }, {"cluster-a=1", "cluster-b=2"});
+  auto freshness = [&] {
+    grpc::ClientContext context;
+    v1::ListClustersResponse r;
+    if (!stub_->ListClusters(&context, v1::ListRequest(), &r).ok()) return std::string("(unreachable)");
+    for (const v1::ClusterStatus& c : r.clusters()) {
+      if (c.cluster().name() == "cluster-b") return v1::ClusterStatus::Freshness_Name(c.freshness());
+    }
+    return std::string("(none)");
+  };
+  {
+    // An operator gives cluster-b a lease; the adapter keeps clusters causewayd has as they are.
+    grpc::ClientContext context;
+    v1::ListClustersResponse r;
+    ASSERT_TRUE(stub_->ListClusters(&context, v1::ListRequest(), &r).ok());
+    v1::PushRequest push;
+    push.set_source("operator");
+    for (const v1::ClusterStatus& c : r.clusters()) {
+      if (c.cluster().name() != "cluster-b") continue;
+      v1::Cluster* b = push.mutable_delta()->add_upsert_clusters();
+      *b = c.cluster();
+      b->set_lease_ttl_ms(500);
+      b->set_hold_down_ms(0);
+    }
+    grpc::ClientContext push_context;
+    v1::PushResponse response;
+    ASSERT_TRUE(stub_->Push(&push_context, push, &response).ok());
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // three TTLs
+  EXPECT_EQ(freshness(), "FRESH") << "adapter log:\n" << ReadFile(AdapterLog());
+  etcd_.reset();
+  WaitFor([&] { return freshness() == "STALE"; });
+  EXPECT_EQ(freshness(), "STALE") << "adapter log:\n" << ReadFile(AdapterLog());
+}
+
 TEST_F(CiliumEtcdTest, EtcdClientReadsRangesInPagesAtOneRevision) {
   for (int i = 0; i < 7; ++i) Put(absl::StrCat(kPrefix, "paging/default/s", i), absl::StrCat(i));
   Put("cilium/state/services/v10", "outside the prefix");

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -222,8 +224,49 @@ void Adapter::WatchConnection(std::stop_token stop) {
   }
 }
 
+void Adapter::RenewLeases(std::stop_token stop) {
+  std::unique_ptr<v1::Causeway::Stub> stub = v1::Causeway::NewStub(feed_.channel());
+  std::mutex m;
+  std::condition_variable_any wake;
+  bool failing = false;
+  while (!stop.stop_requested()) {
+    {
+      std::unique_lock lock(m);
+      wake.wait_for(lock, stop, std::chrono::duration<double>(options_.renew_seconds), [] { return false; });
+    }
+    if (stop.stop_requested()) break;
+    v1::PushRequest request;
+    request.set_source(options_.source);
+    {
+      absl::MutexLock lock(&renew_mu_);
+      for (const std::string& c : renew_clusters_) request.mutable_delta()->add_renew_clusters(c);
+    }
+    if (!etcd_ok_ || !request.has_delta()) continue;  // a feed that cannot read etcd must go stale
+    auto push = [&](const v1::PushRequest& r) {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+      v1::PushResponse response;
+      return stub->Push(&context, r, &response);
+    };
+    grpc::Status status = push(request);
+    if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+      // A cluster causewayd no longer has (an operator deleted it): renew the others one by one.
+      v1::PushRequest one = request;
+      for (const std::string& c : request.delta().renew_clusters()) {
+        one.mutable_delta()->clear_renew_clusters();
+        one.mutable_delta()->add_renew_clusters(c);
+        if (grpc::Status s = push(one); s.error_code() != grpc::StatusCode::INVALID_ARGUMENT) status = s;
+      }
+    }
+    if (!status.ok() && !failing) Log(absl::StrCat("renewing the clusters' leases: ", status.error_message()));
+    if (status.ok() && failing) Log("renewing the clusters' leases again");
+    failing = !status.ok();
+  }
+}
+
 void Adapter::Run() {
   connection_watcher_ = std::jthread([this](std::stop_token stop) { WatchConnection(stop); });
+  if (options_.renew_seconds > 0) renewer_ = std::jthread([this](std::stop_token stop) { RenewLeases(stop); });
   for (;;) {
     if (connection_lost_.exchange(false) && feed_connected_) {
       Log("lost the connection to causewayd; reconnecting");
@@ -240,6 +283,7 @@ void Adapter::Run() {
     if (!view_loaded_) {
       SetWatch(nullptr);
       if (absl::Status s = LoadView(); !s.ok()) {
+        etcd_ok_ = false;
         Log(absl::StrCat(s.message(), "; retrying"));
         Sleep(options_.retry_seconds);
         continue;
@@ -251,6 +295,12 @@ void Adapter::Run() {
       feed_connected_ = false;
       continue;
     }
+    {
+      absl::MutexLock lock(&renew_mu_);
+      renew_clusters_.clear();
+      for (const auto& [name, c] : pushed_.clusters) renew_clusters_.insert(name);
+    }
+    etcd_ok_ = true;
     etcd::WatchStream* watch = nullptr;
     {
       absl::MutexLock lock(&watch_mu_);
@@ -259,6 +309,7 @@ void Adapter::Run() {
     }
     absl::StatusOr<std::vector<etcd::Event>> events = watch->Next();
     if (!events.ok()) {
+      etcd_ok_ = false;
       SetWatch(nullptr);
       if (connection_lost_) continue;  // the watch was cancelled to reconnect to causewayd
       const bool compacted = events.status().code() == absl::StatusCode::kOutOfRange;

@@ -11,6 +11,10 @@
 //
 // Size: a change goes in updates of at most a few MiB; only the last carries the new revision.
 //
+// Freshness: every renew_seconds, while its etcd answers, the adapter renews the leases of the
+// clusters it feeds (a Push of a delta with only renew_clusters: not a change in causewayd), so a
+// cluster with a lease_ttl_ms goes stale when the adapter or its etcd does.
+//
 // Refusals: a change is first sent whole; when causewayd refuses it, it is sent again one service at
 // a time, so one bad service never holds back the others. A refused part is logged once and not
 // retried until its content changes.
@@ -44,6 +48,8 @@ struct AdapterOptions {
   double retry_seconds = 1;
   // Updates stay far below causewayd's message limit (64 MiB): a large first sync goes in several.
   size_t max_update_bytes = 4 << 20;
+  // How often to renew the fed clusters' freshness leases; 0: never.
+  double renew_seconds = 1;
 };
 
 class Adapter {
@@ -73,6 +79,8 @@ class Adapter {
   // back now, not at the next etcd change.
   void WatchConnection(std::stop_token stop);
   void SetWatch(std::unique_ptr<etcd::WatchStream> watch);
+  // Runs on its own thread: renews renew_clusters_ while etcd_ok_.
+  void RenewLeases(std::stop_token stop);
 
   AdapterOptions options_;
   etcd::Client etcd_;
@@ -93,6 +101,11 @@ class Adapter {
   std::atomic<bool> connection_lost_{false};
   absl::Mutex watch_mu_;
   std::unique_ptr<etcd::WatchStream> watch_ ABSL_GUARDED_BY(watch_mu_);
+  // Leases: the clusters causewayd holds from this feed, and whether etcd answered last time.
+  absl::Mutex renew_mu_;
+  std::set<std::string> renew_clusters_ ABSL_GUARDED_BY(renew_mu_);
+  std::atomic<bool> etcd_ok_{false};
+  std::jthread renewer_;
   std::jthread connection_watcher_;  // last: stopped and joined before the rest goes
 };
 

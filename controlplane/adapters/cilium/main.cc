@@ -19,6 +19,8 @@ ABSL_FLAG(std::string, source, "cilium-etcd", "the source name causewayd keeps t
 ABSL_FLAG(uint64_t, max_update_bytes, 4 << 20,
           "split larger changes into several updates (causewayd accepts messages up to 64 MiB)");
 ABSL_FLAG(double, retry_seconds, 1, "wait between retries when etcd or causewayd is unreachable");
+ABSL_FLAG(double, renew_seconds, 1,
+          "renew the fed clusters' freshness leases (Cluster.lease_ttl_ms) this often while etcd answers; 0: never");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -31,11 +33,12 @@ int main(int argc, char** argv) {
   o.source = absl::GetFlag(FLAGS_source);
   o.retry_seconds = absl::GetFlag(FLAGS_retry_seconds);
   o.max_update_bytes = absl::GetFlag(FLAGS_max_update_bytes);
+  o.renew_seconds = absl::GetFlag(FLAGS_renew_seconds);
   for (const std::string& c : absl::GetFlag(FLAGS_clusters)) {
     if (!c.empty()) o.clusters.insert(c);
   }
-  if (o.local_cluster.empty() || o.source.empty() || !(o.retry_seconds > 0)) {
-    std::cerr << "causeway-cilium-adapter: --cluster and --source must be set, --retry_seconds > 0\n";
+  if (o.local_cluster.empty() || o.source.empty() || !(o.retry_seconds > 0) || !(o.renew_seconds >= 0)) {
+    std::cerr << "causeway-cilium-adapter: --cluster and --source must be set, --retry_seconds > 0, --renew_seconds >= 0\n";
     return 2;
   }
   if (!o.clusters.empty() && !o.clusters.contains(o.local_cluster)) {
