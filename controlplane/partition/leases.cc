@@ -34,7 +34,14 @@ void Leases::Sync(const state::Model& m, absl::Time now) {
   std::erase_if(leases_, [&](const auto& kv) { return !m.clusters.contains(kv.first); });
   std::erase_if(stale_, [&](const std::string& name) { return !m.clusters.contains(name); });
   for (const auto& [name, c] : m.clusters) {
-    if (!leases_.contains(name)) leases_[name].renewed = now;
+    auto [it, added] = leases_.try_emplace(name);
+    Lease& l = it->second;
+    // A lease starts when the cluster is learned, and when it gets a lease it did not have.
+    if (added || (l.ttl_ms == 0 && c.lease_ttl_ms() != 0)) {
+      l.renewed = now;
+      l.state = State::kFresh;
+    }
+    l.ttl_ms = c.lease_ttl_ms();
   }
 }
 

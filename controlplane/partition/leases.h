@@ -12,6 +12,7 @@
 #ifndef CAUSEWAY_CONTROLPLANE_PARTITION_LEASES_H_
 #define CAUSEWAY_CONTROLPLANE_PARTITION_LEASES_H_
 
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
@@ -47,8 +48,9 @@ absl::Duration HoldDownOf(const v1::Cluster& c);
 
 class Leases {
  public:
-  // Follows the model's clusters: a cluster not seen before starts fresh at `now`, deleted ones are
-  // forgotten. Call after every accepted change (then Evaluate).
+  // Follows the model's clusters: a cluster not seen before, or one given a lease it did not have,
+  // starts fresh at `now`; deleted ones are forgotten. Call after every accepted change (then
+  // Evaluate).
   void Sync(const state::Model& m, absl::Time now);
   // A source renewed `cluster` (unknown names are ignored). Returns an event line when this starts a
   // stale cluster's hold-down, else "".
@@ -70,6 +72,7 @@ class Leases {
     absl::Time renewed;         // last renewal
     absl::Time lapsed;          // when it last went stale
     absl::Time recovering;      // holding down: the first renewal after the outage
+    uint32_t ttl_ms = 0;        // the cluster's lease_ttl_ms at the last Sync
   };
   // Leased: a remote cluster with a TTL.
   static bool Leased(const state::Model& m, const std::string& name, const v1::Cluster& c);

@@ -278,6 +278,42 @@ TEST_F(PartitionTest, ZeroHoldDownRecoversAtFirstRenewal) {
   EXPECT_EQ(BackendClusters(Rebel()), (std::set<std::string>{"cluster-a", "cluster-b"}));
 }
 
+// Leases are not persisted: a restarted causewayd starts every lease afresh (it cannot know how
+// fresh a restored cluster was), and a cluster given a lease it did not have starts fresh too.
+TEST_F(PartitionTest, LeasesStartAfreshOnRestartAndWhenFirstGiven) {
+  TempDir dir;
+  server::ControlPlane::Options options;
+  options.state_dir = dir.path();
+  options.clock = &clock_;
+  {
+    server::ControlPlane first(options, &sink_);
+    ASSERT_TRUE(first.Restore().ok());
+    v1::State s = LeasedState(v1::DROP);
+    s.mutable_clusters(1)->set_lease_ttl_ms(0);  // no lease yet
+    v1::PushRequest r = SnapshotPush(s);
+    ASSERT_TRUE(first.Push(r).status.ok());
+    clock_.Advance(absl::Minutes(10));
+    first.CheckLeases();
+    // Given a lease ten minutes after its last push: fresh for a TTL from now, not stale at once.
+    v1::Delta d;
+    *d.add_upsert_clusters() = LeasedState(v1::DROP).clusters(1);
+    ASSERT_TRUE(first.Push(DeltaPush(d)).status.ok());
+    first.CheckLeases();
+    EXPECT_THAT(first.StaleClusters(), IsEmpty());
+    clock_.Advance(absl::Seconds(6));
+    first.CheckLeases();
+    EXPECT_THAT(first.StaleClusters(), ElementsAre("cluster-b"));
+    EXPECT_EQ(BackendClusters(*Find(*sink_.last(), "default/rebel-base")), std::set<std::string>{"cluster-a"});
+  }
+  server::ControlPlane second(options, &sink_);
+  ASSERT_TRUE(second.Restore().ok());
+  EXPECT_THAT(second.StaleClusters(), IsEmpty());
+  EXPECT_EQ(BackendClusters(*Find(*sink_.last(), "default/rebel-base")), (std::set<std::string>{"cluster-a", "cluster-b"}));
+  clock_.Advance(absl::Seconds(6));
+  second.CheckLeases();
+  EXPECT_THAT(second.StaleClusters(), ElementsAre("cluster-b"));
+}
+
 // The publisher's own timer, on the real clock: nobody calls CheckLeases.
 TEST(PartitionTimerTest, LeaseRunsOutOnTheRealClock) {
   RecordingSink sink;

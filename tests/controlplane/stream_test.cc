@@ -83,5 +83,39 @@ TEST(Stream, AckNackAndResumeAfterReconnect) {
   }
 }
 
+// A renewal-only update (Delta.renew_clusters) is ACKed without a new version; one naming an
+// unknown cluster is NACKed with its field path.
+TEST(Stream, RenewalsAreAckedWithoutANewVersion) {
+  ServerHarness h;
+  Adapter a(h);
+  v1::StreamResponse resume;
+  ASSERT_TRUE(a.stream->Read(&resume));
+  v1::StreamRequest update;
+  update.set_version_info("rev-1");
+  update.set_nonce("1");
+  *update.mutable_snapshot() = TwoClusterState();
+  update.mutable_snapshot()->mutable_clusters(1)->set_lease_ttl_ms(60000);
+  const v1::StreamResponse first = a.Send(update);
+  ASSERT_EQ(first.kind(), v1::StreamResponse::ACK);
+
+  v1::StreamRequest renew;
+  renew.set_version_info("rev-1");
+  renew.set_nonce("2");
+  renew.mutable_delta()->add_renew_clusters("cluster-b");
+  const v1::StreamResponse ack = a.Send(renew);
+  EXPECT_EQ(ack.kind(), v1::StreamResponse::ACK);
+  EXPECT_EQ(ack.nonce(), "2");
+  EXPECT_EQ(ack.version(), first.version());
+  EXPECT_EQ(h.control_plane->version(), first.version());
+
+  renew.set_nonce("3");
+  renew.mutable_delta()->set_renew_clusters(0, "cluster-z");
+  const v1::StreamResponse nack = a.Send(renew);
+  EXPECT_EQ(nack.kind(), v1::StreamResponse::NACK);
+  ASSERT_EQ(nack.problems_size(), 1);
+  EXPECT_EQ(nack.problems(0).field(), "delta.renew_clusters[0]");
+  EXPECT_EQ(nack.problems(0).message(), "unknown cluster \"cluster-z\"");
+}
+
 }  // namespace
 }  // namespace causeway::testing
