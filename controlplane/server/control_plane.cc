@@ -53,6 +53,10 @@ absl::Status ControlPlane::Restore() {
   if (!c.problems.empty()) {
     return absl::DataLossError(absl::StrCat("saved state in ", options_.state_dir, " is invalid:\n", ProblemsText(c.problems)));
   }
+  for (const auto& [key, w] : (*saved)->fencing()) {
+    v1::Writer& held = c.model.fencing[key];
+    if (held.cluster().empty() || w.fencing_token() > held.fencing_token()) held = w;
+  }
   // The publisher is idle (version_ == published_version_ == 0) and stays so while we hold mu_.
   absl::StatusOr<compile::Compiler::Result> compiled = compiler_.Compile(c.model, (*saved)->version());
   if (!compiled.ok()) return compiled.status();
@@ -199,6 +203,7 @@ absl::Status ControlPlane::PublishRound(Round& round) {
     // Both threads only read round.model.
     writer = std::thread([&] {
       *round.saved.mutable_state() = round.model.ToState();
+      for (const auto& [key, w] : round.model.fencing) (*round.saved.mutable_fencing())[key] = w;
       persisted = state::SaveState(options_.state_dir, round.saved);
     });
   }

@@ -82,6 +82,17 @@ void Finish(const Model& current, const std::set<std::string>* touched, const Bu
   // services' endpoints need the cross-checks.
   CheckModel(c.model, c.problems, touched);
   if (!c.problems.empty()) return;
+  // The highest fencing tokens (CheckFencing refused lower ones, and the held one for another cluster).
+  c.model.fencing = current.fencing;
+  for (const auto& [key, entry] : c.model.services) {
+    if (touched != nullptr && !touched->contains(key)) continue;
+    if (!entry->service.has_writer()) continue;
+    v1::Writer& held = c.model.fencing[key];
+    if (held.cluster().empty() || entry->service.writer().fencing_token() > held.fencing_token()) {
+      held.set_cluster(entry->service.writer().cluster());
+      held.set_fencing_token(entry->service.writer().fencing_token());
+    }
+  }
   c.model.next_generation = current.next_generation;
   if (SameShared(c.model, current)) {
     c.model.shared_generation = current.shared_generation;

@@ -36,6 +36,9 @@ struct Model {
   // By "namespace/name". Entries are immutable and shared between successive models: a change
   // copies only the services it touches (MutableService).
   std::map<std::string, std::shared_ptr<const ServiceEntry>> services;
+  // Single writer: the highest fencing token each service has held (key → writer), kept when the
+  // writer is cleared or the service deleted: a push naming a lower token is refused.
+  std::map<std::string, v1::Writer> fencing;
   // Bumped when the gateway or the clusters change: every service depends on them.
   uint64_t shared_generation = 0;
   uint64_t next_generation = 1;

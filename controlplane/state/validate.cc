@@ -91,9 +91,9 @@ void CheckWriter(const v1::Service& s, const std::string& path, Problems& out) {
 
 void CheckFencing(const Model& current, const v1::Service& s, const std::string& path, Problems& out) {
   if (!s.has_writer()) return;
-  auto it = current.services.find(ServiceKey(s));
-  if (it == current.services.end() || !it->second->service.has_writer()) return;
-  const v1::Writer& held = it->second->service.writer();
+  auto it = current.fencing.find(ServiceKey(s));
+  if (it == current.fencing.end()) return;
+  const v1::Writer& held = it->second;
   const v1::Writer& w = s.writer();
   if (w.fencing_token() < held.fencing_token()) {
     Add(out, path + ".writer.fencing_token",

@@ -31,8 +31,9 @@ void CheckService(const v1::Service& s, const std::string& path, Problems& out);
 void CheckEndpoint(const v1::Endpoint& e, const std::string& path, Problems& out);
 void CheckGateway(const v1::Gateway& g, const std::string& path, Problems& out);
 
-// Single writer: a push of `s` naming a writer with a lower fencing token than the one `current`
-// holds for the service is refused, and so is the held token for another cluster (two holders of
+// Single writer: a push of `s` naming a writer with a lower fencing token than the highest
+// `current` holds for the service (Model::fencing: also after the writer was cleared or the service
+// deleted) is refused, and so is the held token for another cluster (two holders of
 // one lease). Equal for the same cluster (a retry) and higher are accepted. `path` names the service.
 void CheckFencing(const Model& current, const v1::Service& s, const std::string& path, Problems& out);
 

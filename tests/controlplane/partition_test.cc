@@ -431,6 +431,38 @@ TEST_F(PartitionTest, FencingTokens) {
   server::PushOutcome old = cp_->Push(SnapshotPush(WriterState(5)));
   EXPECT_THAT(std::string(old.status.message()),
               HasSubstr("snapshot.services[0].writer.fencing_token: stale token 5 < 6 held"));
+  // Clearing the writer, or deleting the service, does not forget the token.
+  v1::State cleared = WriterState(6);
+  cleared.mutable_services(0)->clear_writer();
+  PushOk(SnapshotPush(cleared));
+  EXPECT_EQ(Find(*sink_.last(), "default/rebel-base#write"), nullptr);
+  EXPECT_THAT(std::string(cp_->Push(SnapshotPush(WriterState(4))).status.message()),
+              HasSubstr("stale token 4 < 6 held (by cluster \"cluster-a\")"));
+  v1::Delta del;
+  del.add_delete_services("default/rebel-base");
+  PushOk(DeltaPush(del));
+  EXPECT_THAT(std::string(cp_->Push(SnapshotPush(WriterState(4))).status.message()), HasSubstr("stale token 4 < 6"));
+  PushOk(SnapshotPush(WriterState(7)));
+}
+
+TEST(FencingPersistenceTest, TheHighestTokenSurvivesARestart) {
+  TempDir dir;
+  RecordingSink sink;
+  server::ControlPlane::Options options;
+  options.state_dir = dir.path();
+  {
+    server::ControlPlane cp(options, &sink);
+    ASSERT_TRUE(cp.Restore().ok());
+    ASSERT_TRUE(cp.Push(SnapshotPush(WriterState(9))).status.ok());
+    v1::State cleared = WriterState(9);
+    cleared.mutable_services(0)->clear_writer();
+    ASSERT_TRUE(cp.Push(SnapshotPush(cleared)).status.ok());
+  }
+  server::ControlPlane cp(options, &sink);
+  ASSERT_TRUE(cp.Restore().ok());
+  EXPECT_THAT(std::string(cp.Push(SnapshotPush(WriterState(8))).status.message()),
+              HasSubstr("snapshot.services[0].writer.fencing_token: stale token 8 < 9 held"));
+  EXPECT_TRUE(cp.Push(SnapshotPush(WriterState(9))).status.ok());
 }
 
 TEST_F(PartitionTest, ValidationWithFieldPaths) {
