@@ -113,6 +113,39 @@ inline void RewriteFlow(uint8_t* l3, const ParsedPacket& p, const FlowRewrite& r
   ports[1] = r.dst_port;
 }
 
+// Lowers the MSS option of a TCP SYN or SYN-ACK to `mss_max` when it is larger (the checksum updated
+// incrementally), so that neither end sends segments that would not fit the tunnel. Returns true when
+// it changed the packet.
+inline bool ClampMss(uint8_t* l3, const ParsedPacket& p, uint16_t mss_max) {
+  uint8_t* tcp = l3 + p.l3_len;
+  const uint32_t header = (tcp[12] >> 4) * 4u;  // checked by the parser: 20..60, within the packet
+  for (uint32_t i = 20; i < header;) {
+    const uint8_t kind = tcp[i];
+    if (kind == 0) break;  // end of options
+    if (kind == 1) {       // no-op
+      ++i;
+      continue;
+    }
+    if (i + 1 >= header || tcp[i + 1] < 2 || i + tcp[i + 1] > header) break;
+    if (kind == 2 && tcp[i + 1] == 4) {
+      const uint32_t at = i + 2;
+      const auto mss = static_cast<uint16_t>(tcp[at] << 8 | tcp[at + 1]);
+      if (mss <= mss_max) return false;
+      // The 16-bit words of the checksum that hold the value: one when it starts at an even offset,
+      // two when it straddles them (an odd option position needs a byte after it: it has one).
+      const uint32_t from = at & ~1u, len = (at & 1u) ? 4 : 2;
+      const uint16_t old_sum = Sum16(tcp + from, len);
+      tcp[at] = static_cast<uint8_t>(mss_max >> 8);
+      tcp[at + 1] = static_cast<uint8_t>(mss_max);
+      auto* checksum = reinterpret_cast<uint16_t*>(tcp + 16);
+      *checksum = AdjustChecksum(*checksum, old_sum, Sum16(tcp + from, len));
+      return true;
+    }
+    i += tcp[i + 1];
+  }
+  return false;
+}
+
 // Removes the outer IP and UDP headers of a GUE packet (variant 1: the inner IP packet right after
 // UDP), keeping the L2 header and VLAN tag; the EtherType follows the inner packet's version.
 // Returns false (frame unchanged) when what follows UDP is not an IP packet.

@@ -141,7 +141,7 @@ int32_t NatStage::NewSession(uint16_t k) {
     o_.Drop(f.m, Counter::drop_no_neighbor);
     return -1;
   }
-  if (kind == NatKind::kViaPeer && TooBigForTunnel(f, b->ipv6)) return -1;
+  if (kind == NatKind::kViaPeer && TooBigForTunnel(f.m, p, b->ipv6)) return -1;
   const int32_t index = nat.Allocate(keys_[k], signatures_[k], t_.snat_mask(p.ipv6));
   if (index < 0) {
     o_.Drop(f.m, Counter::drop_nat_exhausted);
@@ -177,17 +177,23 @@ int32_t NatStage::NewSession(uint16_t k) {
   return index;
 }
 
-bool NatStage::TooBigForTunnel(const Forward& f, bool next_hop_ipv6) {
-  const ParsedPacket& p = *f.p;
+// A packet that would not fit the tunnel gets fragmentation-needed / packet-too-big back to its
+// sender (from the address it was sent to: the VIP for a client, the SNAT address for a backend),
+// else it is dropped. True when it was too big (and is gone).
+bool NatStage::TooBigForTunnel(rte_mbuf* m, const ParsedPacket& p, bool next_hop_ipv6) {
   const uint16_t overhead = EncapOverhead(next_hop_ipv6, true);
   if (uint32_t{p.ip_len} + overhead <= t_.mtu()) return false;
   const auto path_mtu = static_cast<uint16_t>(t_.mtu() - overhead);
-  if (p.dont_fragment && MakePacketTooBig(f.m, p, path_mtu, ctx_.port_mac)) {
-    o_.Send(f.m, p.ipv6 ? Counter::icmp_too_big_sent : Counter::icmp_frag_needed_sent);
+  if (p.dont_fragment && MakePacketTooBig(m, p, path_mtu, ctx_.port_mac)) {
+    o_.Send(m, p.ipv6 ? Counter::icmp_too_big_sent : Counter::icmp_frag_needed_sent);
   } else {
-    o_.Drop(f.m, Counter::drop_mtu);
+    o_.Drop(m, Counter::drop_mtu);
   }
   return true;
+}
+
+uint16_t NatStage::TunnelMss(bool next_hop_ipv6, bool ipv6) const {
+  return static_cast<uint16_t>(t_.mtu() - EncapOverhead(next_hop_ipv6, true) - (ipv6 ? 60 : 40));
 }
 
 void NatStage::CountTraffic(const ServiceRoute& svc, NatSession& s, uint32_t bytes) {
@@ -211,7 +217,10 @@ void NatStage::SendForward(const Forward& f, int32_t index, Counter verdict) {
   NatSession& s = nat.session(index);
   const ParsedPacket& p = *f.p;
   const bool tunnel = s.kind == NatKind::kViaPeer;
-  if (tunnel && verdict == Counter::forwarded_nat_hit && TooBigForTunnel(f, s.next_hop_ipv6)) return;
+  if (tunnel && verdict == Counter::forwarded_nat_hit && TooBigForTunnel(f.m, p, s.next_hop_ipv6)) return;
+  if (tunnel && (p.tcp_flags & RTE_TCP_SYN_FLAG) && p.l4_proto == IPPROTO_TCP) {
+    ClampMss(L3(f.m, p), p, TunnelMss(s.next_hop_ipv6, p.ipv6));
+  }
   const uint16_t port = nat.PortOf(index);
   RewriteFlow(L3(f.m, p), p, FlowRewrite{t_.SnatAddress(nat.AddressIndexOf(index)), port, s.backend.data(), s.backend_port},
               /*decrement_ttl=*/!tunnel);  // the encapsulation decrements it
@@ -245,6 +254,11 @@ void NatStage::SendReply(const Reply& r) {
     return o_.Drop(r.m, Counter::drop_nat_no_session);
   }
   const bool tunnel = s.kind == NatKind::kFromPeer;
+  if (tunnel && TooBigForTunnel(r.m, p, s.next_hop_ipv6)) return;
+  // The backend's SYN-ACK through the tunnel: its MSS must fit the tunnel too.
+  if (s.kind == NatKind::kViaPeer && p.l4_proto == IPPROTO_TCP && (p.tcp_flags & RTE_TCP_SYN_FLAG)) {
+    ClampMss(l3, p, TunnelMss(s.next_hop_ipv6, p.ipv6));
+  }
   RewriteFlow(l3, p, FlowRewrite{s.vip.data(), s.vip_port, s.client.data(), s.client_port}, !tunnel);
   s.last_seen_ms = now_ms_;
   s.state = NextFlowState(s.state, p.l4_proto == IPPROTO_TCP, p.tcp_flags);

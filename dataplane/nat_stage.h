@@ -53,7 +53,9 @@ class NatStage {
     int32_t index;
   };
   int32_t NewSession(uint16_t k);
-  bool TooBigForTunnel(const Forward& f, bool next_hop_ipv6);
+  bool TooBigForTunnel(rte_mbuf* m, const ParsedPacket& p, bool next_hop_ipv6);
+  // The largest MSS whose segments fit the tunnel (outer header + GUE + IP and TCP headers).
+  uint16_t TunnelMss(bool next_hop_ipv6, bool ipv6) const;
   void SendForward(const Forward& f, int32_t index, Counter verdict);
   void SendReply(const Reply& r);
   void Tunnel(rte_mbuf* m, const ParsedPacket& p, const NatSession& s, const rte_ether_addr& mac,

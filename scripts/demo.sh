@@ -54,7 +54,7 @@ ask() {
 wait_local_health() {
   local want=$1 start=$SECONDS i
   for i in $(seq 100); do
-    if [ "$(gw_ctl A get endpoints | grep -c "cluster-a .*$want")" -eq 2 ]; then
+    if [ "$(gw_ctl A get endpoints | grep -c "cluster-a .* $want ")" -eq 2 ]; then
       echo "   gateway A marked both cluster-a pods $want after $((SECONDS - start)) s"
       return 0
     fi

@@ -25,7 +25,9 @@ MAX_BLOB = 1 << 40
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.0"
+    # HTTP/1.1 so that a client asking for keep-alive (the island test's long-lived connection) keeps
+    # its connection; everyone else gets "Connection: close" as before.
+    protocol_version = "HTTP/1.1"
     server_version = "rebel-base"
     sys_version = ""
 
@@ -37,7 +39,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(length))
         self.send_header("X-Backend", self.server.name)
-        self.send_header("Connection", "close")
+        if self.headers.get("Connection", "").lower() != "keep-alive":
+            self.send_header("Connection", "close")
         self.end_headers()
 
     def do_GET(self):

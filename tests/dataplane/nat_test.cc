@@ -232,6 +232,59 @@ TEST_F(NatTest, RemoteBackendGoesThroughThePeerTunnelBothWays) {
   ExpectDropped(Frame(kPortMac, MacOf(BackendMac(1)), kPod, kGwA, kPodPort, kP, kSynAck), Counter::drop_nat_no_session);
 }
 
+// MSS option 1460 (after a no-op, so the value straddles checksum words) and a window-scale option.
+Bytes SynOptions(uint16_t mss, bool odd) {
+  const Bytes mss_option = {2, 4, static_cast<uint8_t>(mss >> 8), static_cast<uint8_t>(mss)};
+  Bytes o = odd ? Bytes{1} : Bytes{};
+  o.insert(o.end(), mss_option.begin(), mss_option.end());
+  const Bytes tail = odd ? Bytes{3, 3, 7} : Bytes{1, 3, 3, 7};  // (no-op,) window scale 7
+  o.insert(o.end(), tail.begin(), tail.end());
+  return o;
+}
+
+Bytes SynFrame(const Mac& dst, const Mac& src, const Ip4& from, const Ip4& to, uint16_t sport, uint16_t dport,
+               uint8_t flags, uint16_t mss, bool odd, uint8_t ttl = 64) {
+  return Ether(dst, src, 0x0800, Ipv4(from, to, 6, Tcp4Options(from, to, sport, dport, flags, SynOptions(mss, odd)), {.ttl = ttl}));
+}
+
+TEST_F(NatTest, TunnelledFlowsGetAnMssThatFitsTheTunnel) {
+  BuildA();
+  // 1500 − 20 (outer IPv4) − 8 (UDP) − 40 (IPv4 + TCP) = 1432, on the SYN and on the SYN-ACK.
+  for (bool odd : {false, true}) {
+    const uint16_t client_port = odd ? kClientPort + 1 : kClientPort;
+    const uint16_t port = odd ? kP + 1 : kP;
+    const Bytes out = RunOne(SynFrame(kPortMac, kClientMac, kClient, kVipRemote, client_port, 80, kSyn, 1460, odd));
+    ASSERT_GT(out.size(), 36u);
+    const Bytes inner = Ipv4(kGwA, kPod, 6, Tcp4Options(kGwA, kPod, port, kPodPort, kSyn, SynOptions(1432, odd)), {.ttl = 63});
+    EXPECT_EQ(Hex(out), Hex(Gue(MacOf(BackendMac(2)), kPortMac, kGwA, kPeerB, OuterSourcePort(out), inner))) << odd;
+    const Bytes reply_inner = Ipv4(kPod, kGwA, 6, Tcp4Options(kPod, kGwA, kPodPort, port, kSynAck, SynOptions(1460, odd)), {.ttl = 63});
+    EXPECT_EQ(Hex(RunOne(Gue(kPortMac, kRouterMac, kPeerB, kGwA, 50000, reply_inner))),
+              Hex(SynFrame(kClientMac, kPortMac, kVipRemote, kClient, 80, client_port, kSynAck, 1432, odd, 62))) << odd;
+  }
+  // A smaller MSS is left alone; local backends are not clamped.
+  EXPECT_EQ(Hex(RunOne(SynFrame(kPortMac, kClientMac, kClient, kVipLocal, 5000, 80, kSyn, 1460, false))),
+            Hex(SynFrame(MacOf(BackendMac(1)), kPortMac, kGwA, kPod, kP + 2, kPodPort, kSyn, 1460, false, 63)));
+}
+
+TEST_F(NatTest, ATunnelledReplyTooBigGetsFragmentationNeededBackToTheBackend) {
+  BuildB();
+  ASSERT_EQ(Run({Gue(kPortMac, kRouterMac, kPeerA, kGwB, 40001, Inner(kGwA, kPod, kP, kPodPort, kSyn, 63))}).size(), 1u);
+  // 1500 bytes from the pod: 28 more once tunnelled back to A.
+  const Bytes big = Frame(kPortMac, MacOf(BackendMac(5)), kPod, kGwB, kPodPort, kP, kAck, 64, Bytes(1460, 0x5a));
+  const Bytes out = RunOne(big);
+  ASSERT_GE(out.size(), 14u + 20 + 8);
+  const Mac pod = MacOf(BackendMac(5));
+  EXPECT_EQ(Hex(Bytes(out.begin(), out.begin() + 12)),
+            Hex(Concat(Bytes(pod.begin(), pod.end()), Bytes(kPortMac.begin(), kPortMac.end()))));
+  EXPECT_EQ(Bytes(out.begin() + 26, out.begin() + 34), Concat(Bytes(kGwB.begin(), kGwB.end()), Bytes(kPod.begin(), kPod.end())));
+  EXPECT_EQ(out[34], 3);  // destination unreachable
+  EXPECT_EQ(out[35], 4);  // fragmentation needed
+  EXPECT_EQ((out[40] << 8) | out[41], 1472);
+  EXPECT_TRUE(ChecksumOk(out.data() + 14, 20));
+  EXPECT_TRUE(ChecksumOk(out.data() + 34, out.size() - 34));
+  EXPECT_EQ(h_.count(Counter::icmp_frag_needed_sent), 1u);
+}
+
 TEST_F(NatTest, PeerTunnelsFlowsInAndGetsRepliesBack) {
   BuildB();
   // A's NATed packet (from A's SNAT address and port) arrives in GUE from peer A.

@@ -90,6 +90,15 @@ Bytes Udp(uint16_t sport, uint16_t dport, const Bytes& payload, uint32_t pseudo_
 Bytes Tcp4(const Ip4& src, const Ip4& dst, uint16_t sport, uint16_t dport, uint8_t flags, const Bytes& payload) {
   return Tcp(sport, dport, flags, payload, PseudoV4(src, dst, 6, static_cast<uint16_t>(20 + payload.size())));
 }
+Bytes Tcp4Options(const Ip4& src, const Ip4& dst, uint16_t sport, uint16_t dport, uint8_t flags,
+                  const Bytes& options) {
+  Bytes b = Tcp(sport, dport, flags, {}, 0);
+  b[12] = static_cast<uint8_t>((20 + options.size()) / 4 << 4);
+  b[16] = b[17] = 0;
+  Append(b, options);
+  Put16(b, 16, Fold(SumWords(b.data(), b.size(), PseudoV4(src, dst, 6, static_cast<uint16_t>(b.size())))));
+  return b;
+}
 Bytes Udp4(const Ip4& src, const Ip4& dst, uint16_t sport, uint16_t dport, const Bytes& payload) {
   return Udp(sport, dport, payload, PseudoV4(src, dst, 17, static_cast<uint16_t>(8 + payload.size())));
 }

@@ -32,6 +32,9 @@ inline constexpr uint8_t kSyn = 0x02, kAck = 0x10, kFin = 0x01;
 Bytes Tcp(uint16_t sport, uint16_t dport, uint8_t flags, const Bytes& payload, uint32_t pseudo_sum);
 Bytes Udp(uint16_t sport, uint16_t dport, const Bytes& payload, uint32_t pseudo_sum, bool zero_checksum = false);
 Bytes Tcp4(const Ip4& src, const Ip4& dst, uint16_t sport, uint16_t dport, uint8_t flags, const Bytes& payload = {});
+// A TCP header with `options` (a multiple of 4 bytes) and no payload.
+Bytes Tcp4Options(const Ip4& src, const Ip4& dst, uint16_t sport, uint16_t dport, uint8_t flags,
+                  const Bytes& options);
 Bytes Udp4(const Ip4& src, const Ip4& dst, uint16_t sport, uint16_t dport, const Bytes& payload = {});
 Bytes Tcp6(const Ip6& src, const Ip6& dst, uint16_t sport, uint16_t dport, uint8_t flags, const Bytes& payload = {});
 Bytes Udp6(const Ip6& src, const Ip6& dst, uint16_t sport, uint16_t dport, const Bytes& payload = {});
