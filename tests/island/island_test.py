@@ -2,16 +2,20 @@
 """Island mode on the island lab (scripts/lib/island-lab.sh): clusters A and B, both on
 10.244.0.0/16, as network namespaces, each with two rebel-base backends and a gateway veth.
 
-Checks now:
+Checks:
   - lab: each cluster's backends answer with their own cluster's message; a pod of A has no route to
     B's side of the fabric (islands);
   - gateway veth: the kernel is kept off it (netdev ingress drop) while af_packet sees its frames;
   - the kernel baseline: 20 requests through nftables DNAT reach both of A's backends (10/10), a bulk
     download through it arrives complete with every byte of the pattern; the same 20 through HAProxy;
   - causewayd starts on gateway A's veth with the lab's next hops, its exception TAP takes the host
-    address, and it stops cleanly on SIGTERM.
-The causeway scenarios of issue #6 are the `causeway_*` functions at the end, TODO stubs that report
-SKIP until the dataplane's full-NAT and tunnels land; they never pass without checking.
+    address, and it stops cleanly on SIGTERM;
+  - issue #6's island scenarios with both gateways (real causewayd, full-NAT, GUE between them,
+    configs/lab's state pushed with causewayctl): affinity none splits between the islands, affinity
+    local stays local, both local pods killed -> marked down within interval x fall and traffic moves
+    to B, pods back -> local again, a keep-alive connection survives a push and an added backend,
+    bulk downloads from both islands arrive whole, GUE from a non-peer is dropped and counted, and
+    both gateways exit 0 on SIGTERM.
 
 Needs root (namespaces) and ip, nft, curl, haproxy, ethtool: exits 77 (skipped) otherwise.
 Exit code: 1 if any check failed, 0 if all that ran passed, 77 if none ran.
@@ -254,47 +258,237 @@ def check_causewayd_on_gateway_veth(lab, bins):
     assert rc == 0, "causewayd exit code %s:\n%s" % (rc, out)
 
 
-# TODO(island mode, issue #6): the causeway scenarios. Each starts the gateways it needs with
-# Gateway(lab, bins, "A"/"B", gateway_config(...)) and asserts on real requests from a-client to VIP
-# 10.96.0.10:80 (route 10.96.0.0/16 via 10.244.0.2, causewayd A's SNAT address). Until the dataplane's
-# full-NAT and GUE tunnels are in, they skip: none of them may pass without checking.
+# ---- the island scenarios of issue #6: both gateways, the demo's story with assertions ----------
+
+LAB_CONFIGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "configs", "lab")
+VIP_URL = "http://10.96.0.10/"
+ALDERAAN, HOTH = "Cluster A: Alderaan base", "Cluster B: Hoth base"
+# rebel-base*.yaml: HTTP checks every 500 ms, fall 2, rise 2.
+CHECK_INTERVAL_S, FALL, RISE = 0.5, 2, 2
+
+
+class Island:
+    """Gateways A and B (real causewayd, control plane and dataplane) with configs/lab's state; the
+    scenarios below run in order on one Island and share it."""
+    instance = None
+
+    @classmethod
+    def get(cls, lab, bins):
+        if cls.instance is None:
+            if not bins.get("causewayctl") or not os.access(bins["causewayctl"], os.X_OK):
+                raise Skip("causewayctl not built")
+            cls.instance = Island(lab, bins)
+        return cls.instance
+
+    def __init__(self, lab, bins):
+        self.lab, self.bins = lab, bins
+        self.gw = {}
+        for c in ("A", "B"):
+            with open(os.path.join(LAB_CONFIGS, "gateway-%s.yaml" % c.lower())) as f:
+                self.gw[c] = Gateway(lab, bins, c, f.read())
+        for c in ("A", "B"):
+            self.ctl(c, "apply", "-f", os.path.join(LAB_CONFIGS, "rebel-base.yaml"))
+
+    def ctl(self, c, *args):
+        r = subprocess.run([self.bins["causewayctl"], "--server=unix:" + self.gw[c].sock] + list(args),
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, "causewayctl %s: exit %d\n%s%s" % (" ".join(args), r.returncode, r.stdout, r.stderr)
+        return r.stdout
+
+    def counter(self, c, name):
+        for line in self.ctl(c, "stats").splitlines():
+            parts = line.split()
+            if parts[:2] == ["dataplane", name]:
+                return int(parts[2])
+        raise AssertionError("no counter %s" % name)
+
+    def answers(self, n=REQUESTS):
+        """n requests from a-client to the VIP: {message: count} (no answer counts as "")."""
+        counts = {}
+        for _ in range(n):
+            status, _, body = self.lab.http("a-client", VIP_URL, timeout=2)
+            key = body.decode().strip() if status == 200 else ""
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def local_health(self):
+        """The health gateway A reports for cluster-a's two pods."""
+        return [line.split()[7] for line in self.ctl("A", "get", "endpoints").splitlines() if " cluster-a " in line]
+
+    def wait_local_health(self, want, limit_s):
+        """Seconds until gateway A reports `want` for both local pods; fails after limit_s."""
+        start = time.monotonic()
+        while time.monotonic() - start < limit_s:
+            if self.local_health() == [want, want]:
+                return time.monotonic() - start
+            time.sleep(0.05)
+        raise AssertionError("gateway A still reports %s after %.1f s, want %s" % (self.local_health(), limit_s, want))
+
+    def stop(self):
+        out = {}
+        for c, g in self.gw.items():
+            text, rc = g.output(), g.stop()
+            out[c] = (rc, text)
+        Island.instance = None
+        return out
+
 
 def causeway_affinity_none_splits(lab, bins):
-    """affinity NONE, both gateways: 20 requests from a-client -> about 10 Alderaan / 10 Hoth."""
-    raise Skip("TODO: needs full-NAT and the tunnel to gateway B")
+    """affinity NONE, both gateways: 20 requests from a-client reach both islands (about 10/10),
+    the remote ones through the GUE tunnel to gateway B, and every one is answered."""
+    island = Island.get(lab, bins)
+    counts = island.answers()
+    print("  answers: %s" % counts)
+    assert set(counts) <= {ALDERAAN, HOTH}, counts
+    # Binomial(20, 1/2): outside 3..17 about once in 2,500 runs.
+    assert 3 <= counts.get(ALDERAAN, 0) <= 17, counts
+    assert island.counter("A", "tunnel_in") > 0 and island.counter("B", "tunnel_in") > 0
 
 
 def causeway_affinity_local_stays_local(lab, bins):
     """affinity LOCAL: 20 requests -> 20 Alderaan, 0 Hoth."""
-    raise Skip("TODO: needs full-NAT")
+    island = Island.get(lab, bins)
+    island.ctl("A", "apply", "-f", os.path.join(LAB_CONFIGS, "rebel-base-local.yaml"))
+    counts = island.answers()
+    print("  answers: %s" % counts)
+    assert counts == {ALDERAAN: REQUESTS}, counts
 
 
 def causeway_local_backends_killed_moves_to_b(lab, bins):
-    """affinity LOCAL with HTTP health checks; lab_backends_stop A -> within interval x fall all 20
-    requests answer Hoth (through the tunnel)."""
-    raise Skip("TODO: needs full-NAT, the tunnel and active health checks")
+    """affinity LOCAL with HTTP health checks: both of A's pods die -> gateway A marks them down
+    within interval x fall (plus one probe's slack) and all 20 requests answer Hoth, through the tunnel."""
+    island = Island.get(lab, bins)
+    start = time.monotonic()
+    lab.call("lab_backends_stop", "A")
+    took = time.monotonic() - start + island.wait_local_health("UNHEALTHY", limit_s=10)
+    print("  both marked UNHEALTHY %.2f s after they were stopped (interval x fall = %.1f s)"
+          % (took, CHECK_INTERVAL_S * FALL))
+    # The first failing probe comes within one interval, `fall` of them within fall intervals; one
+    # more interval of slack for a loaded machine.
+    assert took <= CHECK_INTERVAL_S * (FALL + 1) + 0.5, "took %.2f s" % took
+    counts = island.answers()
+    print("  answers: %s" % counts)
+    assert counts == {HOTH: REQUESTS}, counts
 
 
 def causeway_local_backends_back(lab, bins):
-    """After the previous scenario, lab_backends_start A -> within interval x rise, 20/0 Alderaan again."""
-    raise Skip("TODO: needs full-NAT, the tunnel and active health checks")
+    """A's pods come back -> healthy after rise probes, and 20/0 Alderaan again."""
+    island = Island.get(lab, bins)
+    lab.call("lab_backends_start", "A")
+    took = island.wait_local_health("HEALTHY", limit_s=10)
+    print("  both HEALTHY again after %.2f s" % took)
+    counts = island.answers()
+    print("  answers: %s" % counts)
+    assert counts == {ALDERAAN: REQUESTS}, counts
+
+
+KEEPALIVE_CLIENT = r"""
+import socket, sys, time
+s = socket.create_connection(("10.96.0.10", 80), timeout=5)
+def ask():
+    s.sendall(b"GET / HTTP/1.1\r\nHost: rebel-base\r\nConnection: keep-alive\r\n\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(4096)
+    head, body = data.split(b"\r\n\r\n", 1)
+    length = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0])
+    while len(body) < length:
+        body += s.recv(4096)
+    backend = [l.split(b":")[1].strip() for l in head.split(b"\r\n") if l.lower().startswith(b"x-backend")][0]
+    return backend.decode()
+print(ask(), flush=True)
+for line in sys.stdin:      # one more request on the same connection per line
+    print(ask(), flush=True)
+"""
 
 
 def causeway_long_lived_connection_survives_push(lab, bins):
-    """A TCP connection through the VIP stays up and keeps exchanging data across a config push
-    (causewayctl apply) and an added backend."""
-    raise Skip("TODO: needs full-NAT and causewayctl against the gateway")
+    """One TCP connection through the VIP keeps working, on the same backend, across a config push
+    (affinity back to NONE) and an added backend."""
+    island = Island.get(lab, bins)
+    p = subprocess.Popen(["ip", "netns", "exec", lab.ns("a-client"), sys.executable, "-c", KEEPALIVE_CLIENT],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = p.stdout.readline().strip()
+        assert first, "no first answer: %s" % p.stderr.read()
+        island.ctl("A", "apply", "-f", os.path.join(LAB_CONFIGS, "rebel-base.yaml"))
+        added = os.path.join(tempfile.mkdtemp(prefix="causeway-island-"), "added.yaml")
+        with open(added, "w") as f:
+            f.write("endpoints:\n  - {service: default/rebel-base, cluster: cluster-b, zone: zone-b, "
+                    "address: 10.244.2.12, port: 8080}\n")
+        island.ctl("A", "apply", "-f", added)
+        for step in ("after the push", "after the added backend", "a moment later"):
+            p.stdin.write("again\n")
+            p.stdin.flush()
+            answer = p.stdout.readline().strip()
+            print("  %s: %s (first: %s)" % (step, answer, first))
+            assert answer == first, "%s: answered by %r, first by %r; %s" % (step, answer, first, p.stderr.read())
+            time.sleep(0.3)
+        shutil.rmtree(os.path.dirname(added), ignore_errors=True)
+    finally:
+        p.kill()
+        p.wait()
 
 
 def causeway_bulk_transfer_complete(lab, bins):
-    """GET /blob through the VIP (local and tunnelled) brings every byte of the pattern."""
-    raise Skip("TODO: needs full-NAT and the tunnel")
+    """GET /blob through the VIP brings every byte of the pattern, from a local pod and from a
+    remote one (through the tunnel both ways: MSS clamped to fit GUE)."""
+    island = Island.get(lab, bins)
+    seen = set()
+    for _ in range(12):
+        status, backend, body = lab.http("a-client", VIP_URL + "blob?bytes=%d" % BLOB_BYTES, timeout=60)
+        assert status == 200, "no answer"
+        assert len(body) == BLOB_BYTES and pattern_ok(body), "from %s: %d bytes, pattern %s" % (
+            backend, len(body), pattern_ok(body))
+        # X-Backend says a-be1/b-be2...: the island it came from.
+        seen.add(backend[0])
+        if seen == {"a", "b"}:
+            break
+    print("  complete %d-byte downloads from islands %s" % (BLOB_BYTES, sorted(seen)))
+    assert seen == {"a", "b"}, seen
+
+
+GUE_SENDER = r"""
+import socket, struct, sys
+def csum(b):
+    if len(b) % 2: b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+src, dst = socket.inet_aton("10.244.0.2"), socket.inet_aton("10.244.2.10")
+tcp = struct.pack("!HHIIBBHHH", 40000, 8080, 1, 0, 5 << 4, 0x02, 65535, 0, 0)
+tcp = tcp[:16] + struct.pack("!H", csum(src + dst + struct.pack("!BBH", 0, 6, len(tcp)) + tcp)) + tcp[18:]
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0, src, dst)
+ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(int(sys.argv[1])):
+    u.sendto(ip + tcp, (sys.argv[2], 6080))
+"""
 
 
 def causeway_non_peer_tunnel_dropped(lab, bins):
-    """A GUE packet to gateway A's tunnel address from a source that is not a peer gateway is dropped
-    and counted (telemetry), and nothing reaches A's backends."""
-    raise Skip("TODO: needs the tunnel's peer check")
+    """GUE to gateway A's tunnel address from the fabric router (192.168.10.1, not a peer gateway)
+    carrying a SYN for one of A's pods: dropped and counted, no session made."""
+    island = Island.get(lab, bins)
+    before_drop = island.counter("A", "drop_tunnel_not_peer")
+    before_new = island.counter("A", "forwarded_nat_new")
+    r = lab.exec("fabric", sys.executable, "-c", GUE_SENDER, "5", lab.vars["LAB_TUNNEL_A"], timeout=20)
+    assert r.returncode == 0, r.stderr
+    deadline = time.time() + 5
+    while time.time() < deadline and island.counter("A", "drop_tunnel_not_peer") < before_drop + 5:
+        time.sleep(0.1)
+    dropped = island.counter("A", "drop_tunnel_not_peer") - before_drop
+    print("  drop_tunnel_not_peer +%d" % dropped)
+    assert dropped == 5, dropped
+    assert island.counter("A", "forwarded_nat_new") == before_new
+
+
+def causeway_gateways_stop_cleanly(lab, bins):
+    """Both gateways exit 0 on SIGTERM after all of the above."""
+    if Island.instance is None:
+        raise Skip("no island was started")
+    for c, (rc, text) in Island.instance.stop().items():
+        assert rc == 0, "gateway %s exit %s:\n%s" % (c, rc, text[-2000:])
 
 
 CHECKS = [
@@ -311,6 +505,7 @@ CHECKS = [
     causeway_long_lived_connection_survives_push,
     causeway_bulk_transfer_complete,
     causeway_non_peer_tunnel_dropped,
+    causeway_gateways_stop_cleanly,
 ]
 
 
@@ -345,6 +540,8 @@ def main():
                 print("  FAIL: %s" % e, flush=True)
             print("  %s" % results[name], flush=True)
     finally:
+        if Island.instance is not None:
+            Island.instance.stop()
         lab.down()
     leftovers = [n for n in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
                  if n.startswith(lab.prefix + "-")]
