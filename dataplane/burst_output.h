@@ -4,11 +4,14 @@
 #ifndef CAUSEWAY_DATAPLANE_BURST_OUTPUT_H_
 #define CAUSEWAY_DATAPLANE_BURST_OUTPUT_H_
 
+#include <netinet/in.h>
 #include <rte_mbuf.h>
 
 #include <cstdint>
 
 #include "dataplane/counters.h"
+#include "dataplane/icmp_error.h"
+#include "dataplane/parse.h"
 
 namespace causeway::dataplane {
 
@@ -24,6 +27,14 @@ struct BurstOutput {
   void Send(rte_mbuf* m, Counter verdict) {
     counters.Add(verdict);
     out[sent++] = m;
+  }
+  // A new flow that may not start (partition safe mode): a TCP reset, else ICMP administratively
+  // prohibited, back to the client; dropped when neither can be built.
+  void Refuse(rte_mbuf* m, const ParsedPacket& p, const rte_ether_addr& port_mac) {
+    if (MakeTcpReset(m, p, port_mac) || (p.l4_proto != IPPROTO_TCP && MakeAdministrativelyProhibited(m, p, port_mac))) {
+      return Send(m, Counter::refused_partition);
+    }
+    Drop(m, Counter::drop_no_backend);
   }
 };
 

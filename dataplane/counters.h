@@ -24,6 +24,7 @@ namespace causeway::dataplane {
   X(forwarded_nat_new, "full-NAT: first packet of a flow, session made, rewritten to the backend")   \
   X(forwarded_nat_hit, "full-NAT: client packet of a known session, rewritten to the backend")       \
   X(forwarded_nat_reply, "full-NAT: backend's reply rewritten back to the client")                   \
+  X(refused_partition, "new flow for a backend of a cut-off cluster (safe mode): TCP reset or ICMP sent") \
   X(handed_off, "full-NAT reply passed to the worker owning its port (over a ring)")                 \
   X(rx_handoff, "frames received from another worker's hand-off (not counted in rx)")                \
   X(tunnel_in, "GUE packets from a peer gateway, decapsulated")                                        \

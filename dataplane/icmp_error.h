@@ -21,6 +21,12 @@ namespace causeway::dataplane {
 bool MakePacketTooBig(rte_mbuf* m, const ParsedPacket& p, uint16_t path_mtu,
                       const rte_ether_addr& port_mac);
 
+// Refusals (partition safe mode): ICMP destination unreachable, administratively prohibited (IPv4
+// code 13, ICMPv6 code 1) to the sender from the address it wrote to; or, for TCP, a reset
+// (RFC 9293) in place of the segment. False (mbuf unchanged or not TCP) when it cannot be built.
+bool MakeAdministrativelyProhibited(rte_mbuf* m, const ParsedPacket& p, const rte_ether_addr& port_mac);
+bool MakeTcpReset(rte_mbuf* m, const ParsedPacket& p, const rte_ether_addr& port_mac);
+
 }  // namespace causeway::dataplane
 
 #endif  // CAUSEWAY_DATAPLANE_ICMP_ERROR_H_

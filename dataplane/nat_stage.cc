@@ -129,6 +129,10 @@ int32_t NatStage::NewSession(uint16_t k) {
       return -1;
     }
     b = &f.svc->backends[backend];
+    if (b->refuse_new) {
+      o_.Refuse(f.m, p, ctx_.port_mac);
+      return -1;
+    }
     kind = b->local ? NatKind::kLocal : NatKind::kViaPeer;
   } else {
     b = &f.target->route;

@@ -197,6 +197,8 @@ class Burst {
         // Expired, reused port, or its backend left: a new flow in the same slot.
         backend = SelectBackend(l3, p, t_, svc, pk.hash);
         if (backend < 0) return Drop(pk.m, Counter::drop_no_backend);
+        // The stale entry stays as it is, for the sweep.
+        if (svc.backends[backend].refuse_new) return o_.Refuse(pk.m, p, ctx_.port_mac);
         e.state = FlowState::kFree;
         verdict = Counter::forwarded_new_flow;
       }
@@ -204,6 +206,7 @@ class Burst {
     } else {
       backend = SelectBackend(l3, p, t_, svc, pk.hash);
       if (backend < 0) return Drop(pk.m, Counter::drop_no_backend);
+      if (svc.backends[backend].refuse_new) return o_.Refuse(pk.m, p, ctx_.port_mac);
       const int32_t added = flows.Insert(keys_[k], signatures_[k]);
       if (added >= 0) {
         Remember(flows.entry(added), svc, backend, tcp, p.tcp_flags);

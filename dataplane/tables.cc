@@ -119,6 +119,7 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
       br.next_hop = WireBytes(b.next_hop);
       ResolveMac(settings, b.next_hop, br);
       br.local = b.local;
+      br.refuse_new = b.refuse_new;
       br.address_ipv6 = !b.address.is_v4();
       br.address = WireBytes(b.address);
       br.port_be = rte_cpu_to_be_16(b.port);

@@ -61,6 +61,7 @@ struct BackendRoute {
   std::array<uint8_t, 16> next_hop{};  // IPv4 in the first 4 bytes, network order
   // The backend itself, for full-NAT's destination rewrite.
   bool local = true;           // in this gateway's cluster (else next_hop is its cluster's gateway)
+  bool refuse_new = false;     // partition safe mode: new flows that land here are refused
   bool address_ipv6 = false;
   uint16_t port_be = 0;
   std::array<uint8_t, 16> address{};

@@ -368,3 +368,68 @@ TEST_F(NatTest, TruncatedInnerPacketsAreDroppedWithoutLeaks) {
 
 }  // namespace
 }  // namespace causeway::dataplane::testing
+
+namespace causeway::dataplane::testing {
+namespace {
+
+// Partition safe mode: a backend of a cut-off cluster keeps its slots and its established flows, and
+// a new flow that lands on it is refused — a TCP reset, or ICMP administratively prohibited for UDP.
+class RefuseNewTest : public NatTest {
+ protected:
+  void Build(Forwarding forwarding, bool refuse) {
+    snap_ = BaseSnapshot();
+    snapshot::Backend b = PodBackend(1, "c1", true, "10.244.2.10");
+    b.refuse_new = refuse;
+    snap_.services.push_back(MakeService(1, {Frontend{Addr("10.96.0.10"), 80, Protocol::kTcp},
+                                             Frontend{Addr("10.96.0.10"), 53, Protocol::kUdp}},
+                                         {b}, forwarding));
+    Compile();
+  }
+};
+
+void ExpectReset(const Bytes& out, uint16_t client_port, uint32_t ack) {
+  ASSERT_EQ(out.size(), 14u + 20 + 20);
+  EXPECT_EQ(Hex(Bytes(out.begin(), out.begin() + 6)), Hex(Bytes(kClientMac.begin(), kClientMac.end())));
+  EXPECT_EQ(Bytes(out.begin() + 26, out.begin() + 34), Concat(Bytes(kVipLocal.begin(), kVipLocal.end()),
+                                                              Bytes(kClient.begin(), kClient.end())));
+  const uint8_t* tcp = out.data() + 34;
+  EXPECT_EQ((tcp[0] << 8) | tcp[1], 80);
+  EXPECT_EQ((tcp[2] << 8) | tcp[3], client_port);
+  EXPECT_EQ(static_cast<uint32_t>(tcp[8] << 24 | tcp[9] << 16 | tcp[10] << 8 | tcp[11]), ack);
+  EXPECT_EQ(tcp[13], 0x14);  // RST + ACK
+  EXPECT_TRUE(ChecksumOk(out.data() + 14, 20));
+  EXPECT_TRUE(ChecksumOk(tcp, 20, PseudoV4(kVipLocal, kClient, 6, 20)));
+}
+
+TEST_F(RefuseNewTest, NewFlowsAreRefusedEstablishedOnesGoOn) {
+  for (Forwarding forwarding : {Forwarding::kFullNat, Forwarding::kIpip}) {
+    PipelineHarness h;
+    h.EnableNat(NatTableConfig{});
+    Build(forwarding, false);
+    // Established before the partition.
+    ASSERT_EQ(h.Run({Frame(kPortMac, kClientMac, kClient, kVipLocal, kClientPort, 80, kSyn)}, tables_.get()).size(), 1u);
+    Build(forwarding, true);
+    // The established flow still goes to its backend.
+    auto out = h.Run({Frame(kPortMac, kClientMac, kClient, kVipLocal, kClientPort, 80, kAck)}, tables_.get());
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(h.count(Counter::refused_partition), 0u);
+    // A new one is reset: <SEQ=0><ACK=SEG.SEQ+1><RST,ACK> for the builder's SYN (SEQ 0x01020304).
+    out = h.Run({Frame(kPortMac, kClientMac, kClient, kVipLocal, kClientPort + 1, 80, kSyn)}, tables_.get());
+    ASSERT_EQ(out.size(), 1u);
+    ExpectReset(out[0], kClientPort + 1, 0x01020305);
+    // UDP: ICMP destination unreachable, administratively prohibited, from the VIP.
+    out = h.Run({Ether(kPortMac, kClientMac, 0x0800, Ipv4(kClient, kVipLocal, 17, Udp4(kClient, kVipLocal, 5353, 53, {1, 2})))},
+                tables_.get());
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(Bytes(out[0].begin() + 26, out[0].begin() + 34),
+              Concat(Bytes(kVipLocal.begin(), kVipLocal.end()), Bytes(kClient.begin(), kClient.end())));
+    EXPECT_EQ(out[0][34], 3);
+    EXPECT_EQ(out[0][35], 13);
+    EXPECT_TRUE(ChecksumOk(out[0].data() + 34, out[0].size() - 34));
+    EXPECT_EQ(h.count(Counter::refused_partition), 2u);
+    EXPECT_EQ(h.in_use(), 0u);
+  }
+}
+
+}  // namespace
+}  // namespace causeway::dataplane::testing
