@@ -46,7 +46,7 @@ struct FlowEntry {
   uint32_t cached_generation = 0;  // Tables generation for which cached_index is valid
   uint16_t cached_index = 0;   // index of backend_id in that generation's service
   FlowState state = FlowState::kFree;
-  uint8_t pad = 0;
+  uint8_t cached_zone = 0;     // the client's zone in that generation (zone-pair counters; ids < 256)
 };
 static_assert(sizeof(FlowEntry) == 20);
 

@@ -161,6 +161,25 @@ std::vector<std::pair<std::string, uint64_t>> Gateway::Counters() const {
   return out;
 }
 
+void Gateway::Traffic(std::map<uint32_t, Count>& services, std::map<uint32_t, Count>& backends) const {
+  TrafficTotals s, b;
+  store_->Traffic(s, b);
+  for (const auto& [id, t] : s) services[id] = Count{t.packets, t.bytes};
+  for (const auto& [id, t] : b) backends[id] = Count{t.packets, t.bytes};
+}
+
+std::vector<snapshot::DataplaneStats::ZonePair> Gateway::ZonePairs() const {
+  ZonePairTotals totals;
+  store_->ZonePairs(totals);
+  std::vector<ZonePair> out;
+  out.reserve(totals.size());
+  for (const auto& [k, t] : totals) {
+    out.push_back(ZonePair{k.client_zone, k.backend_zone, k.backend_cluster, k.backend_region, k.to_backend,
+                           Count{t.packets, t.bytes}});
+  }
+  return out;
+}
+
 Gateway::~Gateway() {
   if (pdump_) rte_pdump_uninit();
   for (uint16_t p : started_ports_) StopPort(p);

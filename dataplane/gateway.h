@@ -48,6 +48,9 @@ class Gateway final : public snapshot::DataplaneStats {
   WorkerCounters Totals() const;
   // DataplaneStats: Totals() by name.
   std::vector<std::pair<std::string, uint64_t>> Counters() const override;
+  // DataplaneStats: traffic by service and backend id, and by zone pair.
+  void Traffic(std::map<uint32_t, Count>& services, std::map<uint32_t, Count>& backends) const override;
+  std::vector<ZonePair> ZonePairs() const override;
 
   struct Worker;
 

@@ -14,12 +14,11 @@
 
 namespace causeway::dataplane {
 
+// `zone` receives the client's zone (kept by flows and sessions for the zone-pair counters).
 inline int SelectBackend(const uint8_t* l3, const ParsedPacket& p, const Tables& t,
-                         const ServiceRoute& svc, uint64_t flow_hash) {
-  const uint8_t* client = AddressesOf(l3, p).client;
-  uint32_t client_v4;
-  std::memcpy(&client_v4, client, 4);
-  const uint16_t zone = p.ipv6 ? t.ZoneOfV6(client) : t.ZoneOfV4(client_v4);
+                         const ServiceRoute& svc, uint64_t flow_hash, uint16_t* zone_out = nullptr) {
+  const uint16_t zone = t.ZoneOf(AddressesOf(l3, p).client, p.ipv6);
+  if (zone_out != nullptr) *zone_out = zone;
   const std::vector<uint16_t>* table = svc.TableForZone(zone);
   if (table == nullptr) return -1;
   return (*table)[flow_hash % table->size()];

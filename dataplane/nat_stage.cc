@@ -208,12 +208,26 @@ void NatStage::CountTraffic(const ServiceRoute& svc, NatSession& s, uint32_t byt
   if (s.stat_generation != t_.generation()) {
     const int backend = svc.FindBackend(s.backend_id);
     s.stat_slot = backend < 0 ? UINT32_MAX : svc.backends[backend].stat_slot;
+    s.place = backend < 0 ? 0 : svc.backends[backend].place;
+    s.client_zone = t_.ZoneOf(s.client.data(), s.ipv6);
     s.stat_generation = t_.generation();
   }
   if (s.stat_slot != UINT32_MAX) {
     stats[s.stat_slot].packets++;
     stats[s.stat_slot].bytes += bytes;
+    t_.CountZonePair(stats, s.client_zone, s.place, /*to_backend=*/true, bytes);
   }
+}
+
+// Replies count in the same cells, the other way; until a client packet has refreshed the session's
+// cache after a table swap they are not counted (its slots belong to the old tables).
+void NatStage::CountReply(const NatSession& s, uint32_t bytes) {
+  TrafficStats* stats = t_.stats(ctx_.worker_id);
+  if (stats == nullptr || s.kind == NatKind::kFromPeer || s.stat_generation != t_.generation() ||
+      s.stat_slot == UINT32_MAX) {
+    return;
+  }
+  t_.CountZonePair(stats, s.client_zone, s.place, /*to_backend=*/false, bytes);
 }
 
 void NatStage::SendForward(const Forward& f, int32_t index, Counter verdict) {
@@ -264,6 +278,7 @@ void NatStage::SendReply(const Reply& r) {
     ClampMss(l3, p, TunnelMss(s.next_hop_ipv6, p.ipv6));
   }
   RewriteFlow(l3, p, FlowRewrite{s.vip.data(), s.vip_port, s.client.data(), s.client_port}, !tunnel);
+  CountReply(s, p.ip_len);
   s.last_seen_ms = now_ms_;
   s.state = NextFlowState(s.state, p.l4_proto == IPPROTO_TCP, p.tcp_flags);
   if (tunnel) {

@@ -61,6 +61,7 @@ class NatStage {
   void Tunnel(rte_mbuf* m, const ParsedPacket& p, const NatSession& s, const rte_ether_addr& mac,
               uint64_t hash, Counter verdict);
   void CountTraffic(const ServiceRoute& svc, NatSession& s, uint32_t bytes);
+  void CountReply(const NatSession& s, uint32_t bytes);
 
   WorkerContext& ctx_;
   const Tables& t_;

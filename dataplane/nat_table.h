@@ -44,6 +44,8 @@ struct NatSession {
   uint32_t backend_id = 0;    // stable across snapshots (counters); 0 for kFromPeer
   uint32_t stat_slot = 0;         // the backend's TrafficStats slot in tables of stat_generation
   uint32_t stat_generation = 0;
+  uint16_t client_zone = 0;       // in tables of stat_generation: the zone-pair cell's row
+  uint16_t place = 0;             // and column
   FlowState state = FlowState::kFree;
   NatKind kind = NatKind::kLocal;
   bool ipv6 = false;

@@ -178,6 +178,7 @@ class Burst {
     FlowTable& flows = *ctx_.flows;
     const bool tcp = p.l4_proto == IPPROTO_TCP;
     int backend = -1;
+    uint16_t zone = 0;
     Counter verdict = Counter::forwarded_flow_hit;
 
     if (p.icmp_error) return ForwardWithoutEntry(pk, svc, pos, Counter::forwarded_icmp_error);
@@ -188,35 +189,37 @@ class Burst {
       if (!stale) {
         if (e.cached_generation == t_.generation()) {
           backend = e.cached_index;
+          zone = e.cached_zone;
         } else {
           backend = svc.FindBackend(e.backend_id);
+          zone = t_.ZoneOf(AddressesOf(l3, p).client, p.ipv6);
           if (backend < 0) counters_.Add(Counter::flow_rescheduled);
         }
       }
       if (backend < 0) {
         // Expired, reused port, or its backend left: a new flow in the same slot.
-        backend = SelectBackend(l3, p, t_, svc, pk.hash);
+        backend = SelectBackend(l3, p, t_, svc, pk.hash, &zone);
         if (backend < 0) return Drop(pk.m, Counter::drop_no_backend);
         // The stale entry stays as it is, for the sweep.
         if (svc.backends[backend].refuse_new) return o_.Refuse(pk.m, p, ctx_.port_mac);
         e.state = FlowState::kFree;
         verdict = Counter::forwarded_new_flow;
       }
-      Remember(e, svc, backend, tcp, p.tcp_flags);
+      Remember(e, svc, backend, zone, tcp, p.tcp_flags);
     } else {
-      backend = SelectBackend(l3, p, t_, svc, pk.hash);
+      backend = SelectBackend(l3, p, t_, svc, pk.hash, &zone);
       if (backend < 0) return Drop(pk.m, Counter::drop_no_backend);
       if (svc.backends[backend].refuse_new) return o_.Refuse(pk.m, p, ctx_.port_mac);
       const int32_t added = flows.Insert(keys_[k], signatures_[k]);
       if (added >= 0) {
-        Remember(flows.entry(added), svc, backend, tcp, p.tcp_flags);
+        Remember(flows.entry(added), svc, backend, zone, tcp, p.tcp_flags);
         verdict = Counter::forwarded_new_flow;
       } else {
         counters_.Add(Counter::flow_table_full);
         verdict = Counter::forwarded_untracked;
       }
     }
-    Encap(pk, svc.backends[backend], svc.forwarding == snapshot::Forwarding::kGue, verdict);
+    Encap(pk, svc.backends[backend], zone, svc.forwarding == snapshot::Forwarding::kGue, verdict);
   }
 
   // ICMP errors go where their flow goes (its entry at `pos`, else Maglev) and fragments by Maglev on
@@ -230,20 +233,22 @@ class Burst {
         backend = e.cached_generation == t_.generation() ? e.cached_index : svc.FindBackend(e.backend_id);
       }
     }
+    uint16_t zone = t_.ZoneOf(AddressesOf(l3, *pk.parsed).client, pk.parsed->ipv6);
     if (backend < 0) backend = SelectBackend(l3, *pk.parsed, t_, svc, pk.hash);
     if (backend < 0) return Drop(pk.m, Counter::drop_no_backend);
-    Encap(pk, svc.backends[backend], svc.forwarding == snapshot::Forwarding::kGue, verdict);
+    Encap(pk, svc.backends[backend], zone, svc.forwarding == snapshot::Forwarding::kGue, verdict);
   }
 
-  void Remember(FlowEntry& e, const ServiceRoute& svc, int backend, bool tcp, uint8_t flags) {
+  void Remember(FlowEntry& e, const ServiceRoute& svc, int backend, uint16_t zone, bool tcp, uint8_t flags) {
     e.backend_id = svc.backends[backend].id;
     e.cached_index = static_cast<uint16_t>(backend);
+    e.cached_zone = static_cast<uint8_t>(zone < 256 ? zone : 0);
     e.cached_generation = t_.generation();
     e.last_seen_ms = now_ms_;
     e.state = NextFlowState(e.state, tcp, flags);
   }
 
-  void Encap(const Pending& pk, const BackendRoute& b, bool gue, Counter verdict) {
+  void Encap(const Pending& pk, const BackendRoute& b, uint16_t zone, bool gue, Counter verdict) {
     const ParsedPacket& p = *pk.parsed;
     if (!b.has_mac) return Drop(pk.m, Counter::drop_no_neighbor);
     switch (Encapsulate(pk.m, p, b, gue, t_, ctx_.port_mac, pk.hash)) {
@@ -253,6 +258,7 @@ class Burst {
           stats_[pk.service->stat_slot].bytes += p.ip_len;
           stats_[b.stat_slot].packets++;
           stats_[b.stat_slot].bytes += p.ip_len;
+          t_.CountZonePair(stats_, zone, b.place, /*to_backend=*/true, p.ip_len);
         }
         return Send(pk.m, verdict);
       case EncapResult::kNoSource:

@@ -66,6 +66,7 @@ size_t SnapshotStore::ReclaimLocked() {
   while (done < retired_.size() && rte_rcu_qsbr_check(rcu_, retired_[done].first, false) == 1) {
     // No worker can still count into these tables: their statistics are final.
     retired_[done].second->CollectStats(retired_services_, retired_backends_);
+    retired_[done].second->CollectZonePairs(retired_zone_pairs_);
     ++done;
   }
   retired_.erase(retired_.begin(), retired_.begin() + static_cast<std::ptrdiff_t>(done));
@@ -78,6 +79,12 @@ void SnapshotStore::Traffic(TrafficTotals& services, TrafficTotals& backends) {
   backends = retired_backends_;
   // Retired tables not yet reclaimed may still be counting; they are added when reclaimed.
   if (const Tables* t = current_.load(std::memory_order_acquire); t != nullptr) t->CollectStats(services, backends);
+}
+
+void SnapshotStore::ZonePairs(ZonePairTotals& totals) {
+  std::lock_guard<std::mutex> lock(publish_mu_);
+  totals = retired_zone_pairs_;
+  if (const Tables* t = current_.load(std::memory_order_acquire); t != nullptr) t->CollectZonePairs(totals);
 }
 
 void SnapshotStore::RegisterWorker(uint32_t worker_id) {

@@ -47,6 +47,8 @@ class SnapshotStore final : public snapshot::SnapshotSink {
   // Packets and bytes forwarded per service and per backend id, since the store was created: the
   // retired tables' final counts plus the current tables' live ones.
   void Traffic(TrafficTotals& services, TrafficTotals& backends);
+  // The same by zone pair (client zone → backend zone, cluster, region, direction).
+  void ZonePairs(ZonePairTotals& totals);
 
   uint64_t published() const { return published_.load(std::memory_order_relaxed); }
   uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
@@ -60,6 +62,7 @@ class SnapshotStore final : public snapshot::SnapshotSink {
   rte_rcu_qsbr* const rcu_;
   const uint32_t max_workers_;
   TrafficTotals retired_services_, retired_backends_;  // counts of reclaimed tables
+  ZonePairTotals retired_zone_pairs_;
   std::atomic<const Tables*> current_{nullptr};
   std::mutex publish_mu_;  // serialises publishers and Reclaim (control threads only)
   std::vector<std::pair<uint64_t, std::unique_ptr<const Tables>>> retired_;  // (RCU token, tables)

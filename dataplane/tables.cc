@@ -101,6 +101,15 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
   if (v4) { t->has_source_v4_ = true; t->source_v4_ = WireBytes(*v4); }
   if (v6) { t->has_source_v6_ = true; t->source_v6_ = WireBytes(*v6); }
 
+  // Zone-pair places: every distinct (zone, cluster, region) of a backend.
+  for (const auto& svc : snap.services) {
+    for (const auto& b : svc.backends) t->places_.push_back({b.zone, b.cluster, b.region});
+  }
+  std::sort(t->places_.begin(), t->places_.end());
+  t->places_.erase(std::unique(t->places_.begin(), t->places_.end()), t->places_.end());
+  t->client_zones_ = snap.zones.empty() ? std::vector<std::string>{snap.gateway.zone} : snap.zones;
+  t->client_zone_count_ = static_cast<uint16_t>(std::min<size_t>(t->client_zones_.size(), 65535));
+
   // Services, backends resolved to MACs.
   size_t vip_entries = snap.gateway.addresses.size();
   uint32_t stat_slots = 0;
@@ -120,6 +129,8 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
       ResolveMac(settings, b.next_hop, br);
       br.local = b.local;
       br.refuse_new = b.refuse_new;
+      br.place = static_cast<uint16_t>(
+          std::lower_bound(t->places_.begin(), t->places_.end(), Place{b.zone, b.cluster, b.region}) - t->places_.begin());
       br.address_ipv6 = !b.address.is_v4();
       br.address = WireBytes(b.address);
       br.port_be = rte_cpu_to_be_16(b.port);
@@ -199,7 +210,13 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
 
   constexpr size_t kPerLine = RTE_CACHE_LINE_SIZE / sizeof(TrafficStats);
   t->max_workers_ = max_workers;
-  t->stats_stride_ = (stat_slots + kPerLine - 1) / kPerLine * kPerLine;
+  // Zone pairs: clients' zones × places × 2 directions, unless that grows absurd (then not counted).
+  const size_t cells = size_t{t->client_zone_count_} * t->places_.size() * 2;
+  if (t->places_.size() <= 65535 && cells <= (size_t{1} << 20)) {
+    t->zone_cells_base_ = stat_slots;
+    t->zone_cells_ = cells;
+  }
+  t->stats_stride_ = (stat_slots + t->zone_cells_ + kPerLine - 1) / kPerLine * kPerLine;
   t->stats_ = std::make_unique<TrafficStats[]>(t->stats_stride_ * max_workers + kPerLine);
 
   rte_hash_parameters hp{};
@@ -293,6 +310,26 @@ void Tables::CollectStats(TrafficTotals& services, TrafficTotals& backends) cons
     for (const ServiceRoute& s : services_) {
       add(services[s.id], block[s.stat_slot]);
       for (const BackendRoute& b : s.backends) add(backends[b.id], block[b.stat_slot]);
+    }
+  }
+}
+
+void Tables::CollectZonePairs(ZonePairTotals& totals) const {
+  if (zone_cells_ == 0) return;
+  for (uint32_t w = 0; w < max_workers_; ++w) {
+    const TrafficStats* block = stats(w);
+    for (size_t z = 0; z < client_zone_count_; ++z) {
+      for (size_t pl = 0; pl < places_.size(); ++pl) {
+        for (int dir = 0; dir < 2; ++dir) {
+          const TrafficStats& cell = block[zone_cells_base_ + (z * places_.size() + pl) * 2 + dir];
+          const uint64_t packets = __atomic_load_n(&cell.packets, __ATOMIC_RELAXED);
+          if (packets == 0) continue;
+          const Place& place = places_[pl];
+          TrafficStats& to = totals[ZonePairKey{client_zones_[z], place.zone, place.cluster, place.region, dir == 0}];
+          to.packets += packets;
+          to.bytes += __atomic_load_n(&cell.bytes, __ATOMIC_RELAXED);
+        }
+      }
     }
   }
 }

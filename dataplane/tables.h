@@ -51,6 +51,15 @@ struct TrafficStats {
 };
 using TrafficTotals = std::map<uint32_t, TrafficStats>;  // by service or backend id
 
+// Where traffic went, for cost accounting: the client's zone → the backend's zone, cluster and
+// region, and which way (to the backend, or full-NAT replies back to the client).
+struct ZonePairKey {
+  std::string client_zone, backend_zone, backend_cluster, backend_region;
+  bool to_backend = true;
+  auto operator<=>(const ZonePairKey&) const = default;
+};
+using ZonePairTotals = std::map<ZonePairKey, TrafficStats>;
+
 // One backend as the fast path needs it: where to send, already resolved to a MAC.
 struct BackendRoute {
   uint32_t id = 0;
@@ -62,6 +71,7 @@ struct BackendRoute {
   // The backend itself, for full-NAT's destination rewrite.
   bool local = true;           // in this gateway's cluster (else next_hop is its cluster's gateway)
   bool refuse_new = false;     // partition safe mode: new flows that land here are refused
+  uint16_t place = 0;          // its (zone, cluster, region) in the tables' zone-pair counters
   bool address_ipv6 = false;
   uint16_t port_be = 0;
   std::array<uint8_t, 16> address{};
@@ -193,6 +203,23 @@ class Tables {
   }
   // Adds every worker's statistics to the totals, by id (relaxed reads of live counters).
   void CollectStats(TrafficTotals& services, TrafficTotals& backends) const;
+  void CollectZonePairs(ZonePairTotals& totals) const;
+
+  // Counts `bytes` of one packet between client zone `zone` and backend place `place` in a worker's
+  // block (from stats()). Zones beyond the snapshot's list count as the gateway's own (zone 0).
+  void CountZonePair(TrafficStats* block, uint16_t zone, uint16_t place, bool to_backend, uint32_t bytes) const {
+    if (zone_cells_ == 0) return;
+    if (zone >= client_zone_count_) zone = 0;
+    TrafficStats& cell = block[zone_cells_base_ + (size_t{zone} * places_.size() + place) * 2 + (to_backend ? 0 : 1)];
+    cell.packets++;
+    cell.bytes += bytes;
+  }
+  // The client zone of an address (4 or 16 bytes, network order).
+  uint16_t ZoneOf(const uint8_t* address, bool ipv6) const {
+    uint32_t v4;
+    std::memcpy(&v4, address, 4);
+    return ipv6 ? ZoneOfV6(address) : ZoneOfV4(v4);
+  }
 
  private:
   Tables() = default;
@@ -211,6 +238,15 @@ class Tables {
   std::vector<PeerRoute> peers_;
   std::vector<NatTarget> nat_targets_;  // sorted by (address, port)
   uint32_t max_workers_ = 0;
+  // Zone-pair cells, after the service and backend slots of each worker's block.
+  struct Place {
+    std::string zone, cluster, region;
+    auto operator<=>(const Place&) const = default;
+  };
+  std::vector<Place> places_;
+  std::vector<std::string> client_zones_;  // zone id → name
+  uint16_t client_zone_count_ = 0;
+  size_t zone_cells_base_ = 0, zone_cells_ = 0;
   size_t stats_stride_ = 0;  // TrafficStats per worker, padded to whole cache lines
   std::unique_ptr<TrafficStats[]> stats_;
   rte_hash* vips_ = nullptr;   // VipKey → service index, or kLocalAddressMark

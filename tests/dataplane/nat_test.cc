@@ -433,3 +433,44 @@ TEST_F(RefuseNewTest, NewFlowsAreRefusedEstablishedOnesGoOn) {
 
 }  // namespace
 }  // namespace causeway::dataplane::testing
+
+namespace causeway::dataplane::testing {
+namespace {
+
+// Costs: N bytes sent between a client zone and a backend zone land in that cell, each way.
+TEST_F(NatTest, ZonePairsCountBytesInTheRightCell) {
+  BuildA();
+  snap_.zones = {"zone-a", "zone-b"};
+  snap_.client_zones = {{*net::IpPrefix::Parse("10.244.128.0/17"), 1}};  // zone-b
+  snap_.services[0].backends[0].zone = "zone-a";
+  snap_.services[0].backends[0].region = "eu-1";
+  snap_.services[1].backends[0].zone = "zone-c";
+  snap_.services[1].backends[0].region = "eu-2";
+  Compile();
+  const Ip4 client_b = V4("10.244.200.5");
+  const Bytes payload(100, 7);
+  // Zone-b client → local pod (zone-a): 3 packets out, 2 back; zone-a client → remote pod: 1 out.
+  std::vector<Bytes> frames;
+  for (uint16_t i = 0; i < 3; ++i) frames.push_back(Frame(kPortMac, kClientMac, client_b, kVipLocal, 1000, 80, i ? kAck : kSyn, 64, payload));
+  frames.push_back(Frame(kPortMac, kClientMac, kClient, kVipRemote, 2000, 80, kSyn));
+  ASSERT_EQ(Run(frames).size(), 4u);
+  const Bytes reply = Frame(kPortMac, MacOf(BackendMac(1)), kPod, kGwA, kPodPort, kP, kAck, 64, payload);
+  ASSERT_EQ(Run({reply, reply}).size(), 2u);
+
+  ZonePairTotals totals;
+  tables_->CollectZonePairs(totals);
+  const uint32_t big = 20 + 20 + 100, small = 20 + 20;
+  ASSERT_EQ(totals.size(), 3u);
+  const TrafficStats out = totals[ZonePairKey{"zone-b", "zone-a", "c1", "eu-1", true}];
+  EXPECT_EQ(out.packets, 3u);
+  EXPECT_EQ(out.bytes, 3u * big);
+  const TrafficStats back = totals[ZonePairKey{"zone-b", "zone-a", "c1", "eu-1", false}];
+  EXPECT_EQ(back.packets, 2u);
+  EXPECT_EQ(back.bytes, 2u * big);
+  const TrafficStats remote = totals[ZonePairKey{"zone-a", "zone-c", "c2", "eu-2", true}];
+  EXPECT_EQ(remote.packets, 1u);
+  EXPECT_EQ(remote.bytes, small);
+}
+
+}  // namespace
+}  // namespace causeway::dataplane::testing
