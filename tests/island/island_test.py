@@ -261,6 +261,7 @@ def check_causewayd_on_gateway_veth(lab, bins):
 # ---- the island scenarios of issue #6: both gateways, the demo's story with assertions ----------
 
 LAB_CONFIGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "configs", "lab")
+REBEL_BASE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "lib", "rebel_base.py")
 VIP_URL = "http://10.96.0.10/"
 ALDERAAN, HOTH = "Cluster A: Alderaan base", "Cluster B: Hoth base"
 # rebel-base*.yaml: HTTP checks every 500 ms, fall 2, rise 2.
@@ -358,10 +359,19 @@ def causeway_local_backends_killed_moves_to_b(lab, bins):
     """affinity LOCAL with HTTP health checks: both of A's pods die -> gateway A marks them down
     within interval x fall (plus one probe's slack) and all 20 requests answer Hoth, through the tunnel."""
     island = Island.get(lab, bins)
-    start = time.monotonic()
-    lab.call("lab_backends_stop", "A")
-    took = time.monotonic() - start + island.wait_local_health("UNHEALTHY", limit_s=10)
-    print("  both marked UNHEALTHY %.2f s after they were stopped (interval x fall = %.1f s)"
+    # Kill both servers outright, and time from the moment they are gone.
+    pids = []
+    for role in ("a-be1", "a-be2"):
+        with open(os.path.join(lab.env["CW_LAB_RUN"], role + ".pid")) as f:
+            pids.append(int(f.read().strip()))
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    while any(os.path.exists("/proc/%d" % pid) and open("/proc/%d/stat" % pid).read().split()[2] != "Z"
+              for pid in pids):
+        time.sleep(0.005)
+    took = island.wait_local_health("UNHEALTHY", limit_s=10)
+    lab.call("lab_backends_stop", "A")  # the lab's bookkeeping
+    print("  both marked UNHEALTHY %.2f s after they died (interval x fall = %.1f s)"
           % (took, CHECK_INTERVAL_S * FALL))
     # The first failing probe comes within one interval, `fall` of them within fall intervals; one
     # more interval of slack for a loaded machine.
@@ -404,7 +414,7 @@ for line in sys.stdin:      # one more request on the same connection per line
 
 def causeway_long_lived_connection_survives_push(lab, bins):
     """One TCP connection through the VIP keeps working, on the same backend, across a config push
-    (affinity back to NONE) and an added backend."""
+    and an added backend (a real one, which new connections then reach)."""
     island = Island.get(lab, bins)
     p = subprocess.Popen(["ip", "netns", "exec", lab.ns("a-client"), sys.executable, "-c", KEEPALIVE_CLIENT],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -412,11 +422,18 @@ def causeway_long_lived_connection_survives_push(lab, bins):
         first = p.stdout.readline().strip()
         assert first, "no first answer: %s" % p.stderr.read()
         island.ctl("A", "apply", "-f", os.path.join(LAB_CONFIGS, "rebel-base.yaml"))
+        # A real new backend: a second rebel-base on a-be1, port 8081.
+        extra = subprocess.Popen(["ip", "netns", "exec", lab.ns("a-be1"), sys.executable, REBEL_BASE, "--message", ALDERAAN,
+                                  "--name", "a-be1-8081", "--port", "8081"], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
         added = os.path.join(tempfile.mkdtemp(prefix="causeway-island-"), "added.yaml")
         with open(added, "w") as f:
-            f.write("endpoints:\n  - {service: default/rebel-base, cluster: cluster-b, zone: zone-b, "
-                    "address: 10.244.2.12, port: 8080}\n")
+            f.write("endpoints:\n  - {service: default/rebel-base, cluster: cluster-a, zone: zone-a, "
+                    "address: 10.244.2.10, port: 8081}\n")
         island.ctl("A", "apply", "-f", added)
+        deadline = time.time() + 10
+        while time.time() < deadline and "10.244.2.10:8081" not in island.ctl("A", "get", "endpoints"):
+            time.sleep(0.1)
         for step in ("after the push", "after the added backend", "a moment later"):
             p.stdin.write("again\n")
             p.stdin.flush()
@@ -425,6 +442,15 @@ def causeway_long_lived_connection_survives_push(lab, bins):
             assert answer == first, "%s: answered by %r, first by %r; %s" % (step, answer, first, p.stderr.read())
             time.sleep(0.3)
         shutil.rmtree(os.path.dirname(added), ignore_errors=True)
+        # New connections now reach the added backend too.
+        seen = set()
+        for _ in range(40):
+            seen.add(lab.http("a-client", VIP_URL, timeout=2)[1])
+            if "a-be1-8081" in seen:
+                break
+        assert "a-be1-8081" in seen, "the added backend got no new connection: %s" % seen
+        extra.kill()
+        extra.wait()
     finally:
         p.kill()
         p.wait()
@@ -434,6 +460,7 @@ def causeway_bulk_transfer_complete(lab, bins):
     """GET /blob through the VIP brings every byte of the pattern, from a local pod and from a
     remote one (through the tunnel both ways: MSS clamped to fit GUE)."""
     island = Island.get(lab, bins)
+    island.ctl("A", "apply", "-f", os.path.join(LAB_CONFIGS, "rebel-base.yaml"))  # affinity none again
     seen = set()
     for _ in range(12):
         status, backend, body = lab.http("a-client", VIP_URL + "blob?bytes=%d" % BLOB_BYTES, timeout=60)
@@ -502,8 +529,8 @@ CHECKS = [
     causeway_affinity_local_stays_local,
     causeway_local_backends_killed_moves_to_b,
     causeway_local_backends_back,
-    causeway_long_lived_connection_survives_push,
     causeway_bulk_transfer_complete,
+    causeway_long_lived_connection_survives_push,
     causeway_non_peer_tunnel_dropped,
     causeway_gateways_stop_cleanly,
 ]
