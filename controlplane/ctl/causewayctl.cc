@@ -6,6 +6,7 @@
 
 #include "controlplane/ctl/apply_command.h"
 #include "controlplane/ctl/client.h"
+#include "controlplane/ctl/costs_command.h"
 #include "controlplane/ctl/exit_codes.h"
 #include "controlplane/ctl/explain_command.h"
 #include "controlplane/ctl/get_command.h"
@@ -39,7 +40,8 @@ int main(int argc, char** argv) {
 
   const std::vector<Command> commands = {
       AddApplyCommand(app, client),   AddGetCommand(app, client),  AddExplainCommand(app, client),
-      AddStatsCommand(app, client),   AddWatchCommand(app, client), AddMaglevCommand(app),
+      AddStatsCommand(app, client),   AddCostsCommand(app, client), AddWatchCommand(app, client),
+      AddMaglevCommand(app),
   };
 
   try {

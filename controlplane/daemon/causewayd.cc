@@ -30,6 +30,8 @@
 #include "absl/strings/str_cat.h"
 #include "controlplane/config/config_file.h"
 #include "controlplane/health/control_plane_checks.h"
+#include "controlplane/metrics/http_listener.h"
+#include "controlplane/metrics/metrics_page.h"
 #include "controlplane/server/grpc_server.h"
 #include "dataplane/gateway.h"
 
@@ -42,6 +44,9 @@ ABSL_FLAG(std::string, tls_key, "", "server private key (PEM)");
 ABSL_FLAG(bool, health_checks, true,
           "probe the local endpoints of services with a health_check (TCP connect, HTTP GET) from this host's "
           "kernel, and take failing ones out of new flows");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "serve Prometheus metrics at http://ADDRESS/metrics (HTTP/1.0), e.g. 127.0.0.1:9100 or [::1]:9100; "
+          "empty: off");
 ABSL_FLAG(std::string, tls_client_ca, "", "CA (PEM) that client certificates must be signed by (mutual TLS)");
 // Dataplane settings (used only with EAL arguments after `--`).
 ABSL_FLAG(std::vector<std::string>, neighbors, {}, "static next hops, IP@MAC, comma-separated");
@@ -166,6 +171,15 @@ int main(int argc, char** argv) {
     }
   }
 
+  std::unique_ptr<causeway::metrics::MetricsListener> metrics;
+  if (const std::string listen = absl::GetFlag(FLAGS_metrics_listen); !listen.empty()) {
+    absl::StatusOr<std::unique_ptr<causeway::metrics::MetricsListener>> started = causeway::metrics::MetricsListener::Start(
+        listen, [&control_plane] { return causeway::metrics::RenderMetrics(control_plane); });
+    if (!started.ok()) return Fail(std::string(started.status().message()));
+    metrics = *std::move(started);
+    std::fprintf(stderr, "causewayd: metrics on http://%s/metrics (port %d)\n", listen.c_str(), metrics->port());
+  }
+
   causeway::server::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.tls_cert = absl::GetFlag(FLAGS_tls_cert);
@@ -194,6 +208,7 @@ int main(int argc, char** argv) {
   });
   if (gateway) gateway->Run(stop);  // until the stopper sets `stop`
   stopper.join();
+  metrics.reset();
   health_checks.reset();
   if (gateway) {
     gateway.reset();

@@ -107,6 +107,12 @@ grpc::Status CausewayService::GetStats(grpc::ServerContext*, const v1::StatsRequ
   return grpc::Status::OK;
 }
 
+grpc::Status CausewayService::GetCosts(grpc::ServerContext*, const v1::CostsRequest* request,
+                                       v1::CostsResponse* response) {
+  *response = cp_->Costs(request->top());
+  return grpc::Status::OK;
+}
+
 grpc::Status CausewayService::Watch(grpc::ServerContext* context, const v1::WatchRequest*,
                                     grpc::ServerWriter<v1::WatchEvent>* writer) {
   std::shared_ptr<ControlPlane::Watcher> watcher = cp_->Watch();

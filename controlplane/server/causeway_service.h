@@ -32,6 +32,8 @@ class CausewayService final : public v1::Causeway::Service {
                        v1::ExplainResponse* response) override;
   grpc::Status GetStats(grpc::ServerContext* context, const v1::StatsRequest* request,
                         v1::StatsResponse* response) override;
+  grpc::Status GetCosts(grpc::ServerContext* context, const v1::CostsRequest* request,
+                        v1::CostsResponse* response) override;
   grpc::Status Watch(grpc::ServerContext* context, const v1::WatchRequest* request,
                      grpc::ServerWriter<v1::WatchEvent>* writer) override;
 

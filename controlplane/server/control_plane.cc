@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "controlplane/server/costs.h"
 #include "controlplane/state/apply.h"
 #include "controlplane/state/persist.h"
 #include "controlplane/topology/explain.h"
@@ -32,6 +33,7 @@ ControlPlane::ControlPlane(Options options, snapshot::SnapshotSink* sink)
     : options_(std::move(options)),
       sink_(sink),
       clock_(options_.clock != nullptr ? options_.clock : partition::Clock::Real()),
+      started_(clock_->Now()),
       publisher_([this] { PublisherLoop(); }) {}
 
 ControlPlane::~ControlPlane() {
@@ -68,6 +70,7 @@ absl::Status ControlPlane::Restore() {
   // Every restored cluster's lease starts now: causewayd cannot know how fresh it was.
   leases_.Sync(model_, Now());
   leases_changed_ = true;
+  published_snapshot_ = compiled->snapshot;
   if (sink_ != nullptr) sink_->Publish(compiled->snapshot);
   return absl::OkStatus();
 }
@@ -217,6 +220,7 @@ absl::Status ControlPlane::PublishRound(Round& round) {
 
   absl::MutexLock lock(&mu_);
   published_tables_.clear();
+  published_snapshot_ = compiled->snapshot;
   for (const auto& [key, entry] : round.model.services) published_tables_[key] = compiler_.TablesOf(key);
   // round.model stays valid for the observer: the published model shares its service entries.
   published_model_ = round.model;
@@ -468,6 +472,33 @@ v1::StatsResponse ControlPlane::Stats() const {
     for (const auto& [name, value] : options_.dataplane_stats->Counters()) (*out.mutable_dataplane_counters())[name] = value;
   }
   return out;
+}
+
+v1::CostsResponse ControlPlane::Costs(uint32_t top) const {
+  CostInputs in;
+  uint64_t version = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    version = published_version_;
+    in.prices = published_model_.gateway.costs();
+    in.gateway_cluster = published_model_.gateway.cluster();
+    if (auto it = published_model_.clusters.find(in.gateway_cluster); it != published_model_.clusters.end()) {
+      in.gateway_region = it->second.region();
+    }
+  }
+  in.seconds = absl::ToDoubleSeconds(Uptime());
+  in.top = top;
+  std::vector<snapshot::DataplaneStats::ZonePair> pairs;
+  if (options_.dataplane_stats != nullptr) pairs = options_.dataplane_stats->ZonePairs();
+  v1::CostsResponse out = ComputeCosts(pairs, in);
+  out.set_version(version);
+  out.set_dataplane(options_.dataplane_stats != nullptr);
+  return out;
+}
+
+std::shared_ptr<const snapshot::CompiledSnapshot> ControlPlane::PublishedSnapshot() const {
+  absl::MutexLock lock(&mu_);
+  return published_snapshot_;
 }
 
 void ControlPlane::SetHealthVerdict(const HealthVerdict& verdict) {

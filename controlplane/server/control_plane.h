@@ -81,7 +81,16 @@ class ControlPlane {
   v1::State GetState() const;
   absl::StatusOr<v1::ExplainResponse> Explain(const std::string& service, const std::string& zone) const;
   v1::StatsResponse Stats() const;
+  // Cross-zone traffic from the dataplane's zone pairs since this object started, priced with the
+  // gateway's Gateway.costs (costs.h); at most `top` zone rows (0: all).
+  v1::CostsResponse Costs(uint32_t top = 0) const;
   uint64_t version() const;
+  // The last snapshot handed to the dataplane (null before the first), to name the dataplane's
+  // service and backend ids.
+  std::shared_ptr<const snapshot::CompiledSnapshot> PublishedSnapshot() const;
+  const snapshot::DataplaneStats* dataplane_stats() const { return options_.dataplane_stats; }
+  // Time since this object was made (on its clock): what the dataplane's counters cover.
+  absl::Duration Uptime() const { return Now() - started_; }
 
   // Watchers receive every accepted change from now on. Next() blocks up to `timeout` and returns
   // false when nothing came.
@@ -146,6 +155,7 @@ class ControlPlane {
   // Freshness leases (against model_'s clusters), and whether the stale set changed since the
   // publisher's last round; leases_changed_ wakes the publisher to recompute its next deadline.
   const partition::Clock* const clock_;
+  const absl::Time started_;
   partition::Leases leases_ ABSL_GUARDED_BY(mu_);
   uint64_t partition_generation_ ABSL_GUARDED_BY(mu_) = 0;
   bool partition_dirty_ ABSL_GUARDED_BY(mu_) = false;
@@ -156,6 +166,7 @@ class ControlPlane {
   state::Model published_model_ ABSL_GUARDED_BY(mu_);
   uint64_t published_version_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, std::shared_ptr<const topology::ServiceTables>> published_tables_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const snapshot::CompiledSnapshot> published_snapshot_ ABSL_GUARDED_BY(mu_);
   compile::HealthOverlay published_overlay_ ABSL_GUARDED_BY(mu_);
   // Versions up to this one failed to publish (compile or disk error): their pushes are answered
   // with the error.

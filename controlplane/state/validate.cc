@@ -1,6 +1,7 @@
 #include "controlplane/state/validate.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 #include <utility>
@@ -164,6 +165,17 @@ void CheckEndpoint(const v1::Endpoint& e, const std::string& path, Problems& out
   if (!v1::Health_IsValid(e.health())) Add(out, path + ".health", "unknown health");
 }
 
+void CheckCostModel(const v1::CostModel& c, const std::string& path, Problems& out) {
+  auto check_price = [&](bool has, double price, const char* field) {
+    if (has && !(std::isfinite(price) && price >= 0)) {
+      Add(out, absl::StrCat(path, ".", field), absl::StrCat("price ", price, " per GB must be finite and >= 0"));
+    }
+  };
+  check_price(c.has_inter_zone_per_gb(), c.inter_zone_per_gb(), "inter_zone_per_gb");
+  check_price(c.has_inter_region_per_gb(), c.inter_region_per_gb(), "inter_region_per_gb");
+  if (c.currency().size() > 8) Add(out, path + ".currency", "at most 8 characters");
+}
+
 void CheckGateway(const v1::Gateway& g, const std::string& path, Problems& out) {
   CheckName(g.cluster(), path + ".cluster", out);
   for (int i = 0; i < g.addresses_size(); ++i) CheckAddress(g.addresses(i), absl::StrCat(path, ".addresses[", i, "]"), out);
@@ -178,6 +190,7 @@ void CheckGateway(const v1::Gateway& g, const std::string& path, Problems& out) 
   if (g.mtu() != 0 && (g.mtu() < 576 || g.mtu() > 9216)) {
     Add(out, path + ".mtu", absl::StrCat("MTU ", g.mtu(), " is out of range 576..9216"));
   }
+  if (g.has_costs()) CheckCostModel(g.costs(), path + ".costs", out);
 }
 
 void CheckModel(const Model& m, Problems& out, const std::set<std::string>* touched) {

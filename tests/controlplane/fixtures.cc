@@ -50,6 +50,13 @@ v1::State TwoClusterState() {
   return s;
 }
 
+v1::PushRequest SnapshotPush(const v1::State& s) {
+  v1::PushRequest r;
+  r.set_source("test");
+  *r.mutable_snapshot() = s;
+  return r;
+}
+
 TempDir::TempDir() {
   char pattern[] = "/tmp/causeway-test-XXXXXX";
   path_ = mkdtemp(pattern);

@@ -24,22 +24,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-class TestClock final : public partition::Clock {
- public:
-  absl::Time Now() const override {
-    absl::MutexLock lock(&mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    absl::MutexLock lock(&mu_);
-    now_ += d;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  absl::Time now_ = absl::FromUnixSeconds(1700000000);
-};
-
 constexpr uint32_t kTtlMs = 5000;
 constexpr uint32_t kHoldDownMs = 15000;  // the default, 3 × TTL
 
@@ -50,13 +34,6 @@ v1::State LeasedState(v1::PartitionPolicy policy) {
   for (v1::Cluster& c : *s.mutable_clusters()) c.set_lease_ttl_ms(kTtlMs);
   s.mutable_services(0)->set_partition_policy(policy);
   return s;
-}
-
-v1::PushRequest SnapshotPush(const v1::State& s) {
-  v1::PushRequest r;
-  r.set_source("test");
-  *r.mutable_snapshot() = s;
-  return r;
 }
 
 v1::PushRequest DeltaPush(const v1::Delta& d) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """causewayctl against a real causewayd, both as processes: apply, read back, refusals, explain,
-stats, watch, restart, TLS, and the exit codes an operator's script relies on.
+stats, watch, restart, TLS, costs and /metrics, and the exit codes an operator's script relies on.
 
 usage: causewayctl_process_test.py CAUSEWAYCTL CAUSEWAYD CONFIGS_DIR
 Exits 77 (meson: skipped) when CAUSEWAYD is empty or missing.
@@ -481,6 +481,50 @@ def test_mutual_tls(workdir):
         d.stop()
 
 
+def test_costs_and_metrics(workdir):
+    """causewayctl costs (table and JSON) with the config's price table, and /metrics served by
+    causewayd --metrics_listen, parsed by promtool when it is installed. No dataplane here: the
+    traffic rows stay empty (tests/controlplane/costs_test.cc has the arithmetic with known numbers)."""
+    import urllib.request
+    port = free_port()
+    d, env, ready = start_daemon(workdir, "costs.sock", "causewayd with --metrics_listen answers",
+                                 (f"--metrics_listen=127.0.0.1:{port}",))
+    try:
+        if not ready:
+            return
+        r = run("apply", "-f", config("flat-network.yaml"), env=env)
+        check(r.returncode == EXIT_OK, "apply flat-network.yaml with its price table", r.stderr)
+        r = run("costs", env=env)
+        check(r.returncode == EXIT_OK and "inter-zone 0.01 USD/GB, inter-region 0.02 USD/GB" in r.stdout
+              and "cluster cluster-east, region us-east-1" in r.stdout and "no dataplane" in r.stdout
+              and "estimated 0.0000 USD/month" in r.stdout and "30 days" in r.stdout,
+              "costs prints the price table, the client side and the estimate", r.stdout + r.stderr)
+        r = run("costs", "-o", "json", env=env)
+        costs = as_json(r.stdout) if r.returncode == 0 else {}
+        check(costs.get("currency") == "USD" and costs.get("gateway_cluster") == "cluster-east"
+              and costs.get("inter_region_per_gb") == 0.02 and "estimate" in costs,
+              "costs -o json", r.stdout + r.stderr)
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+                page = response.read().decode()
+                content_type = response.headers.get("Content-Type", "")
+        except OSError as e:
+            page, content_type = f"fetch failed: {e}", ""
+        check(content_type.startswith("text/plain; version=0.0.4")
+              and 'causeway_cluster_fresh{cluster="cluster-west"} 1' in page
+              and 'causeway_pushes_total{result="accepted"} 1' in page
+              and 'causeway_cross_zone_cost{currency="USD"} 0' in page,
+              "GET /metrics", page)
+        promtool = shutil.which("promtool")
+        if promtool is None:
+            print("skip promtool: not installed (Debian package prometheus)")
+        else:
+            p = subprocess.run([promtool, "check", "metrics"], input=page, capture_output=True, text=True)
+            check(p.returncode == 0, "promtool check metrics accepts causewayd's page", p.stdout + p.stderr)
+    finally:
+        d.stop()
+
+
 def main():
     # Unix socket paths are limited to ~108 bytes: a short temporary directory.
     workdir = tempfile.mkdtemp(prefix="cwctl-")
@@ -496,6 +540,9 @@ def main():
         tls_dir = os.path.join(workdir, "tls")
         os.makedirs(tls_dir)
         test_mutual_tls(tls_dir)
+        costs_dir = os.path.join(workdir, "costs")
+        os.makedirs(costs_dir)
+        test_costs_and_metrics(costs_dir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"{len(passed)} passed, {len(failures)} failed")

@@ -4,6 +4,7 @@
 #include "controlplane/config/config_file.h"
 #include "controlplane/ctl/apply_command.h"
 #include "controlplane/ctl/client.h"
+#include "controlplane/ctl/costs_command.h"
 #include "controlplane/ctl/exit_codes.h"
 #include "controlplane/ctl/get_command.h"
 #include "controlplane/ctl/output.h"
@@ -17,6 +18,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 v1::State SmallState(bool with_gateway) {
   absl::StatusOr<v1::State> state = config::ParseStateYaml(
@@ -221,6 +223,46 @@ TEST(PrintClustersTable, FreshnessLeaseAndPolicies) {
   EXPECT_THAT(lines[1], HasSubstr("local                     -          -     -          KEEP 2"));
   EXPECT_THAT(lines[2], HasSubstr("stale for 7.3s            12.3s ago  5.0s  15.0s      KEEP 1, SAFE_MODE 1, writer of 1"));
   EXPECT_THAT(lines[3], HasSubstr("holding down (4.0s left)  400ms ago  2.0s  0ms        -"));
+}
+
+TEST(PrintCostsTable, RowsAggregatesTotalAndEstimate) {
+  v1::CostsResponse c;
+  c.set_currency("USD");
+  c.set_inter_zone_per_gb(0.01);
+  c.set_inter_region_per_gb(0.02);
+  c.set_gateway_cluster("cluster-a");
+  c.set_gateway_region("us-east-1");
+  c.set_seconds(3600);
+  c.set_dataplane(true);
+  v1::CostsResponse::ZoneRow* r = c.add_zones();
+  r->set_client_zone("us-east-1a");
+  r->set_backend_zone("us-east-1b");
+  r->set_backend_cluster("cluster-b");
+  r->set_backend_region("us-east-1");
+  r->set_price_class(v1::CostsResponse::INTER_ZONE);
+  r->mutable_traffic()->set_packets(30);
+  r->mutable_traffic()->set_bytes(3000000000);
+  r->mutable_traffic()->set_bytes_to_backend(2000000000);
+  r->mutable_traffic()->set_bytes_to_client(1000000000);
+  r->mutable_traffic()->set_cost(0.03);
+  r->mutable_traffic()->set_monthly_cost(21.6);
+  v1::CostsResponse::Aggregate* a = c.add_clusters();
+  a->set_from("cluster-a");
+  a->set_to("cluster-b");
+  *a->mutable_traffic() = r->traffic();
+  *c.mutable_total() = r->traffic();
+  c.set_estimate("monthly = ...");
+  std::ostringstream out;
+  PrintCosts(c, out);
+  const std::string text = out.str();
+  EXPECT_THAT(text, HasSubstr("prices: inter-zone 0.01 USD/GB, inter-region 0.02 USD/GB, each direction; same zone free\n"));
+  EXPECT_THAT(text, HasSubstr("clients: cluster cluster-a, region us-east-1; counted for 3600 s\n"));
+  EXPECT_THAT(text, HasSubstr("CLIENT ZONE  BACKEND ZONE  CLUSTER    REGION     PRICE       PACKETS  BYTES       TO BACKEND  TO CLIENT   COST USD  MONTHLY USD\n"));
+  EXPECT_THAT(text, HasSubstr("us-east-1a   us-east-1b    cluster-b  us-east-1  inter-zone  30       3000000000  2000000000  1000000000  0.0300    21.6000\n"));
+  EXPECT_THAT(text, HasSubstr("cluster-a -> cluster-b  30       3000000000  0.0300    21.6000\n"));
+  EXPECT_THAT(text, HasSubstr("total: 30 packets, 3000000000 bytes, cost so far 0.0300 USD, estimated 21.6000 USD/month\n"));
+  EXPECT_THAT(text, HasSubstr("estimate: monthly = ...\n"));
+  EXPECT_THAT(text, Not(HasSubstr("no dataplane")));
 }
 
 TEST(PrintWatchEvent, JsonIsOneLinePerEvent) {
