@@ -12,7 +12,8 @@
 # $BUILD_DIR's, build-release's and build's causewayd); CW_LAB_PREFIX (cw); CW_BENCH_SECONDS (3 per
 # connection-rate run); CW_BENCH_REPEAT (3 connection-rate runs, the median counts);
 # CW_BENCH_CONCURRENCY (64); CW_BENCH_THREADS (2 client threads); CW_BENCH_BULK_BYTES (512 MiB per
-# connection); CW_BENCH_BULK_CONNECTIONS (2).
+# connection); CW_BENCH_BULK_CONNECTIONS (2); CW_BENCH_IDLE_SLEEP_US (50: causewayd's idle back-off;
+# 0 gives it a whole core, as a DPDK deployment would).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -117,10 +118,16 @@ endpoints:
   - {service: default/rebel-base, cluster: cluster-a, zone: zone-a, address: $LAB_BE2_ADDR, port: $LAB_BACKEND_PORT}
 EOF
   say "causeway: $bin in $(lab_ns a-gw)"
+  # 16 SNAT addresses besides the gateway's own: at tens of thousands of connections a second, one
+  # address's 55,296 ports would be reused while the backends still hold TIME_WAIT for them (60 s),
+  # as with DPVS's local-address pools; the kernel's masquerade reuses ports per destination instead.
+  local snat=$LAB_GW_SNAT_ADDR a
+  for a in $(seq 64 79); do snat="$snat,10.244.0.$a"; done
   lab_exec a-gw "$bin" --listen="unix:$WORK/a.sock" --state_dir= --config="$WORK/causeway-a.yaml" \
     --neighbors="$(lab_neighbors A)" --default_next_hop_mac="$(lab_next_hop_mac A)" \
-    --tunnel_sources="$LAB_TUNNEL_A" --idle_sleep_us=50 --exception_tap="$LAB_HOST_TAP" -- \
-    -l 0 --no-huge -m 512 --no-pci --file-prefix="$CW_LAB_PREFIX-a" \
+    --tunnel_sources="$LAB_TUNNEL_A" --snat_addresses="$snat" --flow_table_size=65536 \
+    --idle_sleep_us="${CW_BENCH_IDLE_SLEEP_US:-50}" --exception_tap="$LAB_HOST_TAP" -- \
+    -l 0 --no-huge -m 1024 --no-pci --file-prefix="$CW_LAB_PREFIX-a" \
     --vdev=net_af_packet0,iface=gw,framecnt=4096 >"$WORK/causewayd-a.log" 2>&1 &
   local pid=$! i
   for i in $(seq 150); do

@@ -28,6 +28,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 SKIP = 77
@@ -510,6 +511,136 @@ def causeway_non_peer_tunnel_dropped(lab, bins):
     assert island.counter("A", "forwarded_nat_new") == before_new
 
 
+class Renewer:
+    """cluster-b's feed to gateway A: pushes cluster-b's endpoints every 0.4 s (each push renews its
+    lease) until stopped."""
+
+    def __init__(self, island):
+        self.island, self.stop_at = island, None
+        self.dir = tempfile.mkdtemp(prefix="causeway-island-")
+        self.file = os.path.join(self.dir, "cluster-b.yaml")
+        with open(os.path.join(LAB_CONFIGS, "rebel-base.yaml")) as f:
+            lines = [l for l in f.read().splitlines() if "cluster: cluster-b" in l]
+        with open(self.file, "w") as f:
+            f.write("endpoints:\n" + "\n".join(lines) + "\n")
+        self.running = True
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while self.running:
+            subprocess.run([self.island.bins["causewayctl"], "--server=unix:" + self.island.gw["A"].sock, "apply",
+                            "-f", self.file], capture_output=True, timeout=30)
+            time.sleep(0.4)
+
+    def stop(self):
+        self.running = False
+        self.thread.join()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def service_yaml(policy, affinity="NONE"):
+    """rebel-base's service alone (no endpoints: pushing it renews nobody) with `policy`."""
+    with open(os.path.join(LAB_CONFIGS, "rebel-base.yaml")) as f:
+        text = f.read()
+    service = text[text.index("services:"):text.index("endpoints:")]
+    service = service.replace("affinity: NONE", "affinity: %s\n    partition_policy: %s" % (affinity, policy))
+    path = os.path.join(tempfile.mkdtemp(prefix="causeway-island-"), "service.yaml")
+    with open(path, "w") as f:
+        f.write(service)
+    return path
+
+
+def cluster_b_state(island):
+    line = [l for l in island.ctl("A", "get", "clusters").splitlines() if l.startswith("cluster-b")]
+    return line[0] if line else ""
+
+
+def wait_cluster_b(island, word, limit_s):
+    deadline = time.time() + limit_s
+    while time.time() < deadline:
+        if word in cluster_b_state(island):
+            return
+        time.sleep(0.1)
+    raise AssertionError("cluster-b is not %r after %.0f s: %s" % (word, limit_s, cluster_b_state(island)))
+
+
+def requests_by_outcome(lab, n=REQUESTS):
+    """n requests: {"A": answered by cluster A, "B": by B, "refused": reset at once, "timeout": hung}."""
+    out = {"A": 0, "B": 0, "refused": 0, "timeout": 0}
+    for _ in range(n):
+        r = subprocess.run(["ip", "netns", "exec", lab.ns("a-client"), "curl", "-s", "--max-time", "2", VIP_URL],
+                           capture_output=True, text=True)
+        if r.returncode == 0:
+            out["A" if r.stdout.strip() == ALDERAAN else "B"] += 1
+        elif r.returncode in (7, 56):  # connection refused / reset by peer
+            out["refused"] += 1
+        else:
+            out["timeout"] += 1
+    return out
+
+
+def causeway_partition_policies(lab, bins):
+    """Partition, with cluster-b's feed renewing its 2 s lease: cut the feed -> cluster-b stale; SAFE_MODE:
+    an established connection to a cluster-b pod goes on, new flows that land on cluster-b are reset at
+    once (counted), the rest reach A; cut the transit link too -> still never a hang; DROP -> all 20
+    to A; feed and link back -> after the hold-down, both islands again."""
+    island = Island.get(lab, bins)
+    renewer = Renewer(island)
+    fabric = lab.ns("fabric")
+    try:
+        island.ctl("A", "apply", "-f", service_yaml("SAFE_MODE"))
+        wait_cluster_b(island, "fresh", 5)
+        # A long-lived connection to a cluster-b pod, made while the feed is fresh.
+        conn = None
+        for _ in range(30):
+            p = subprocess.Popen(["ip", "netns", "exec", lab.ns("a-client"), sys.executable, "-c", KEEPALIVE_CLIENT],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            first = p.stdout.readline().strip()
+            if first.startswith("b-"):
+                conn = (p, first)
+                break
+            p.kill()
+            p.wait()
+        assert conn is not None, "no connection landed on cluster-b"
+        p, first = conn
+        try:
+            renewer.stop()
+            wait_cluster_b(island, "stale", 6)
+            print("  feed cut: %s" % " ".join(cluster_b_state(island).split()))
+            refused_before = island.counter("A", "refused_partition")
+            p.stdin.write("again\n")
+            p.stdin.flush()
+            again = p.stdout.readline().strip()
+            print("  established connection to %s: still answered by %s" % (first, again))
+            assert again == first, (again, first)
+            outcome = requests_by_outcome(lab)
+            print("  SAFE_MODE, feed cut: %s" % outcome)
+            assert outcome["B"] == 0 and outcome["timeout"] == 0 and outcome["refused"] > 0 and outcome["A"] > 0, outcome
+            assert island.counter("A", "refused_partition") - refused_before == outcome["refused"]
+        finally:
+            p.kill()
+            p.wait()
+        subprocess.run(["ip", "-n", fabric, "link", "set", "br-b", "down"], check=True)
+        outcome = requests_by_outcome(lab)
+        print("  SAFE_MODE, transit link cut too: %s" % outcome)
+        assert outcome["B"] == 0 and outcome["timeout"] == 0 and outcome["A"] > 0, outcome
+        island.ctl("A", "apply", "-f", service_yaml("DROP"))
+        outcome = requests_by_outcome(lab)
+        print("  DROP: %s" % outcome)
+        assert outcome == {"A": REQUESTS, "B": 0, "refused": 0, "timeout": 0}, outcome
+        subprocess.run(["ip", "-n", fabric, "link", "set", "br-b", "up"], check=True)
+        renewer = Renewer(island)
+        wait_cluster_b(island, "holding down", 5)
+        wait_cluster_b(island, "fresh", 10)
+        outcome = requests_by_outcome(lab)
+        print("  feed and link back, after the hold-down: %s" % outcome)
+        assert outcome["A"] > 0 and outcome["B"] > 0 and outcome["timeout"] == 0, outcome
+    finally:
+        renewer.stop()
+        subprocess.run(["ip", "-n", fabric, "link", "set", "br-b", "up"], capture_output=True)
+
+
 def causeway_gateways_stop_cleanly(lab, bins):
     """Both gateways exit 0 on SIGTERM after all of the above."""
     if Island.instance is None:
@@ -532,6 +663,7 @@ CHECKS = [
     causeway_bulk_transfer_complete,
     causeway_long_lived_connection_survives_push,
     causeway_non_peer_tunnel_dropped,
+    causeway_partition_policies,
     causeway_gateways_stop_cleanly,
 ]
 
