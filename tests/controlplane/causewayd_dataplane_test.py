@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""causewayd with its dataplane: the control plane's compiled snapshots reach the DPDK workers.
+"""causewayd with its dataplane: the control plane's compiled snapshots reach the DPDK workers, and
+/metrics (--metrics_listen) and `causewayctl costs` read the dataplane's counters.
 
 A real causewayd process with EAL arguments after `--` (a net_null port, --no-huge), driven by the
 real causewayctl; DPDK telemetry (/causeway/snapshot) says which snapshot the dataplane holds.
@@ -48,9 +49,17 @@ def ctl(*args, stdin=None):
     return subprocess.run([causewayctl, *args], env=env, capture_output=True, text=True, input=stdin, timeout=30)
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+metrics_port = free_port()
 daemon = subprocess.Popen(
     [causewayd, "--listen=unix:" + sock, "--state_dir=" + os.path.join(work, "state"),
      "--config=" + os.path.join(configs, "north-south.yaml"), "--idle_sleep_us=1000",
+     "--metrics_listen=127.0.0.1:%d" % metrics_port,
      "--", "--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--file-prefix", prefix, "--log-level=error",
      "--vdev=net_null0", "-l", "0"],
     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -84,6 +93,27 @@ endpoints:
           "causewayctl stats carries the dataplane's counters, drops by reason: %d counters" % len(counters))
     r = ctl("stats")
     check("dataplane drop_no_backend" in r.stdout, "and prints them in its table")
+
+    import urllib.request
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % metrics_port, timeout=10) as response:
+            page = response.read().decode()
+    except OSError as e:
+        page = "fetch failed: %s" % e
+    check('causeway_dataplane_packets_total{counter="drop_no_vip"} ' in page
+          and "# TYPE causeway_zone_pair_bytes_total counter" in page
+          and "# TYPE causeway_service_packets_total counter" in page,
+          "/metrics has the dataplane's counters and its traffic families")
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        print("skip promtool: not installed (Debian package prometheus)")
+    else:
+        p = subprocess.run([promtool, "check", "metrics"], input=page, capture_output=True, text=True)
+        check(p.returncode == 0, "promtool check metrics accepts the page: %s" % (p.stdout + p.stderr).strip())
+    r = ctl("costs", "-o", "json")
+    costs = json.loads(r.stdout) if r.returncode == 0 else {}
+    check(costs.get("dataplane") is True and costs.get("gateway_cluster") == "cluster-a",
+          "causewayctl costs reads the dataplane's zone pairs: %r" % r.stdout[:200])
 
     daemon.send_signal(signal.SIGTERM)
     try:
