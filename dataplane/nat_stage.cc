@@ -73,9 +73,15 @@ bool NatStage::AddReply(rte_mbuf* m, const ParsedPacket* p, uint16_t address_ind
     o_.Drop(m, Counter::drop_nat_no_session);
     return true;
   }
-  rte_prefetch0(&ctx_.nat->session(index));
+  PrefetchSession(index);
   reply_[reply_count_++] = Reply{m, p, peer, index};
   return true;
+}
+
+void NatStage::PrefetchSession(int32_t index) const {
+  const auto* line = reinterpret_cast<const uint8_t*>(&ctx_.nat->session(index));
+  rte_prefetch0(line);
+  rte_prefetch0(line + RTE_CACHE_LINE_SIZE);
 }
 
 void NatStage::Run() {
@@ -83,7 +89,7 @@ void NatStage::Run() {
     int32_t indexes[kBurstSize];
     ctx_.nat->LookupBulk(key_ptrs_, signatures_, forward_count_, indexes);
     for (uint16_t k = 0; k < forward_count_; ++k) {
-      if (indexes[k] >= 0) rte_prefetch0(&ctx_.nat->session(indexes[k]));
+      if (indexes[k] >= 0) PrefetchSession(indexes[k]);
     }
     for (uint16_t k = 0; k < forward_count_; ++k) {
       int32_t index = indexes[k];

@@ -53,6 +53,7 @@ class NatStage {
     int32_t index;
   };
   int32_t NewSession(uint16_t k);
+  void PrefetchSession(int32_t index) const;  // its two hot cache lines
   bool TooBigForTunnel(rte_mbuf* m, const ParsedPacket& p, bool next_hop_ipv6);
   // The largest MSS whose segments fit the tunnel (outer header + GUE + IP and TCP headers).
   uint16_t TunnelMss(bool next_hop_ipv6, bool ipv6) const;

@@ -18,6 +18,7 @@
 #include <rte_ether.h>
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -37,11 +38,12 @@ enum class NatKind : uint8_t {
   kFromPeer,  // a peer gateway tunnelled the flow in for one of our backends: replies go back to it
 };
 
-struct NatSession {
-  FlowKey key;                // the forward key (to delete it when the session ends)
-  uint32_t signature = 0;
+// Laid out for the fast path: everything a packet of an established session reads or writes lies in
+// the first two cache lines (prefetched together); the forward key, needed only when the session
+// ends, comes last.
+struct alignas(64) NatSession {
   uint32_t last_seen_ms = 0;
-  uint32_t backend_id = 0;    // stable across snapshots (counters); 0 for kFromPeer
+  uint32_t backend_id = 0;        // stable across snapshots (counters); 0 for kFromPeer
   uint32_t stat_slot = 0;         // the backend's TrafficStats slot in tables of stat_generation
   uint32_t stat_generation = 0;
   uint16_t client_zone = 0;       // in tables of stat_generation: the zone-pair cell's row
@@ -54,11 +56,14 @@ struct NatSession {
   // Ports in network order; addresses as on the wire (IPv4 in the first 4 bytes).
   uint16_t client_port = 0, vip_port = 0, backend_port = 0;
   std::array<uint8_t, 16> client{}, vip{}, backend{};
-  // kLocal: the backend; kViaPeer and kFromPeer: the peer gateway (the tunnel's far end).
-  std::array<uint8_t, 16> next_hop{};
   rte_ether_addr next_hop_mac{};  // forward frames' destination MAC (kLocal, kViaPeer, kFromPeer)
   rte_ether_addr client_mac{};    // replies' destination MAC: the previous hop of the first packet
+  // kLocal: the backend; kViaPeer and kFromPeer: the peer gateway (the tunnel's far end).
+  std::array<uint8_t, 16> next_hop{};
+  uint32_t signature = 0;
+  FlowKey key;                    // the forward key (to delete it when the session ends)
 };
+static_assert(offsetof(NatSession, signature) + sizeof(uint32_t) <= 128, "hot fields beyond two cache lines");
 
 // How the 16-bit port space is split between workers.
 struct NatPortPlan {
