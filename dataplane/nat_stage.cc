@@ -85,12 +85,17 @@ void NatStage::PrefetchSession(int32_t index) const {
 }
 
 void NatStage::Run() {
+  int32_t indexes[kBurstSize];
   if (forward_count_ > 0) {
-    int32_t indexes[kBurstSize];
     ctx_.nat->LookupBulk(key_ptrs_, signatures_, forward_count_, indexes);
     for (uint16_t k = 0; k < forward_count_; ++k) {
       if (indexes[k] >= 0) PrefetchSession(indexes[k]);
     }
+  }
+  // Replies first (their sessions were prefetched when they were classified), so that the forward
+  // sessions' prefetches have landed by the time they are used.
+  for (uint16_t k = 0; k < reply_count_; ++k) SendReply(reply_[k]);
+  if (forward_count_ > 0) {
     for (uint16_t k = 0; k < forward_count_; ++k) {
       int32_t index = indexes[k];
       if (index >= 0) {
@@ -110,7 +115,6 @@ void NatStage::Run() {
       SendForward(forward_[k], index, verdict);
     }
   }
-  for (uint16_t k = 0; k < reply_count_; ++k) SendReply(reply_[k]);
   ctx_.nat != nullptr ? o_.counters.Add(Counter::flow_expired, ctx_.nat->Sweep(now_ms_)) : void();
 }
 
