@@ -13,7 +13,7 @@
 # connection-rate run); CW_BENCH_REPEAT (3 connection-rate runs, the median counts);
 # CW_BENCH_CONCURRENCY (64); CW_BENCH_THREADS (2 client threads); CW_BENCH_BULK_BYTES (512 MiB per
 # connection); CW_BENCH_BULK_CONNECTIONS (2); CW_BENCH_IDLE_SLEEP_US (50: causewayd's idle back-off;
-# 0 gives it a whole core, as a DPDK deployment would).
+# 0 gives it a whole core, as a DPDK deployment would); CW_BENCH_PMD (af_xdp, or af_packet).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -87,6 +87,13 @@ kernel_offload() {
 # CAUSEWAY_STATUS set when causeway cannot carry the traffic (yet).
 # ============================================================================================
 CAUSEWAY_STATUS="not run"
+# causewayd's port on the gateway veth: net_af_xdp (default, the faster) or net_af_packet (CW_BENCH_PMD=af_packet).
+gw_vdev() {
+  case "${CW_BENCH_PMD:-af_xdp}" in
+    af_xdp) echo "net_af_xdp0,iface=gw,start_queue=0,queue_count=1" ;;
+    *) echo "net_af_packet0,iface=gw,framecnt=4096" ;;
+  esac
+}
 bench_causeway() {
   local bin=${CAUSEWAYD:-} c
   if [ -z "$bin" ]; then  # the newest build of it
@@ -128,7 +135,7 @@ EOF
     --tunnel_sources="$LAB_TUNNEL_A" --snat_addresses="$snat" --flow_table_size=65536 \
     --idle_sleep_us="${CW_BENCH_IDLE_SLEEP_US:-50}" --exception_tap="$LAB_HOST_TAP" -- \
     -l 0 --no-huge -m 1024 --no-pci --file-prefix="$CW_LAB_PREFIX-a" \
-    --vdev=net_af_packet0,iface=gw,framecnt=4096 >"$WORK/causewayd-a.log" 2>&1 &
+    --vdev="$(gw_vdev)" >"$WORK/causewayd-a.log" 2>&1 &
   local pid=$! i
   for i in $(seq 150); do
     grep -q "port 0 up" "$WORK/causewayd-a.log" 2>/dev/null && [ -S "$WORK/a.sock" ] && break
