@@ -182,7 +182,9 @@ class Gateway:
              "--state_dir=", "--config=" + config,
              "--neighbors=" + lab.call("lab_neighbors", cluster).strip(),
              "--default_next_hop_mac=" + lab.call("lab_next_hop_mac", cluster).strip(),
-             "--tunnel_sources=" + tunnel, "--idle_sleep_us=50", "--exception_tap=cwhost", "--",
+             "--tunnel_sources=" + tunnel, "--idle_sleep_us=50", "--exception_tap=cwhost",
+             # Each gateway namespace has its own loopback: the same port for both.
+             "--metrics_listen=127.0.0.1:9100", "--",
              "-l", "0", "--no-huge", "-m", "512", "--no-pci", "--file-prefix=%s-%s" % (lab.prefix, self.cluster),
              "--vdev=net_af_packet0,iface=gw,framecnt=4096"],
             stdout=self.log, stderr=subprocess.STDOUT, text=True)
@@ -511,6 +513,49 @@ def causeway_non_peer_tunnel_dropped(lab, bins):
     assert island.counter("A", "forwarded_nat_new") == before_new
 
 
+def zone_row(island, client_zone, backend_zone):
+    """gateway A's `costs` row for client_zone -> backend_zone (JSON field names either way)."""
+    import json
+    doc = json.loads(island.ctl("A", "costs", "-o", "json"))
+    for row in doc.get("zones", []):
+        if row.get("clientZone", row.get("client_zone")) == client_zone and \
+                row.get("backendZone", row.get("backend_zone")) == backend_zone:
+            t = row.get("traffic", {})
+            get = lambda *names: next((float(t[n]) for n in names if n in t), 0.0)
+            return {"to_client": get("bytesToClient", "bytes_to_client"), "to_backend": get("bytesToBackend", "bytes_to_backend"),
+                    "cost": get("cost")}
+    return {"to_client": 0.0, "to_backend": 0.0, "cost": 0.0}
+
+
+def causeway_costs_count_known_traffic(lab, bins):
+    """Costs: a 4 MiB download from a cluster-b pod (zone-b) to a-client (zone-a) adds at least
+    4 MiB, and at most 10% more (headers), to gateway A's zone-a -> zone-b cell in the backend ->
+    client direction, priced inter-zone ($0.01/GB); /metrics of the real gateway passes promtool."""
+    island = Island.get(lab, bins)
+    n = 4 << 20
+    for _ in range(30):
+        before = zone_row(island, "zone-a", "zone-b")
+        status, backend, body = lab.http("a-client", VIP_URL + "blob?bytes=%d" % n, timeout=30)
+        assert status == 200 and len(body) == n and pattern_ok(body), "download failed"
+        if backend.startswith("b-"):
+            break
+    else:
+        raise AssertionError("no download came from cluster-b")
+    after = zone_row(island, "zone-a", "zone-b")
+    grew = after["to_client"] - before["to_client"]
+    print("  zone-a <- zone-b: +%d bytes for a %d-byte download; cost %.3g -> %.3g" % (grew, n, before["cost"], after["cost"]))
+    assert n <= grew <= n * 1.1, grew
+    assert abs(after["cost"] - (after["to_client"] + after["to_backend"]) / 1e9 * 0.01) < 1e-9, after
+    r = lab.exec("a-gw", "curl", "-s", "--max-time", "5", "http://127.0.0.1:9100/metrics")
+    assert r.returncode == 0 and "causeway_zone_pair_bytes_total" in r.stdout, r.stdout[:500] + r.stderr
+    assert 'backend_zone="zone-b"' in r.stdout, "no zone-b cell in /metrics"
+    promtool = shutil.which("promtool")
+    if promtool:
+        check = subprocess.run([promtool, "check", "metrics"], input=r.stdout, capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+        print("  /metrics: %d lines, promtool check metrics: ok" % len(r.stdout.splitlines()))
+
+
 class Renewer:
     """cluster-b's feed to gateway A: pushes cluster-b's endpoints every 0.4 s (each push renews its
     lease) until stopped."""
@@ -661,6 +706,7 @@ CHECKS = [
     causeway_local_backends_killed_moves_to_b,
     causeway_local_backends_back,
     causeway_bulk_transfer_complete,
+    causeway_costs_count_known_traffic,
     causeway_long_lived_connection_survives_push,
     causeway_non_peer_tunnel_dropped,
     causeway_partition_policies,
