@@ -3,7 +3,6 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_ring.h>
-#include <sys/prctl.h>
 
 #include "dataplane/pipeline.h"
 #include "dataplane/tx.h"
@@ -17,9 +16,6 @@ void RunWorker(WorkerContext& ctx, SnapshotStore& store, const std::vector<PortQ
   rte_mbuf* out[kBurstSize];
   rte_mbuf* host[kBurstSize];
   uint32_t idle_polls = 0;
-  // The idle sleep is short (tens of microseconds): without this the kernel's default 50 µs timer
-  // slack would stretch every nap, and each packet arriving while the worker naps would wait for it.
-  prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
   store.RegisterWorker(ctx.worker_id);
   rte_ring* const own_ring = ctx.handoff != nullptr ? ctx.handoff[ctx.worker_id] : nullptr;
   while (!stop.load(std::memory_order_relaxed)) {
