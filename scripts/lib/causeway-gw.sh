@@ -25,13 +25,18 @@ gw_start() {
   sock=$(gw_socket "$c"); log=$(gw_log "$c")
   tunnel=$(lab_tunnel_addr "$c")
   rm -f "$sock"
-  lcores=0
-  [ "$CW_GW_WORKERS" -gt 1 ] && lcores="0-$CW_GW_WORKERS"
+  # One lcore polls when CW_GW_WORKERS=1; else the main lcore plus that many workers, spread over
+  # the CPUs there are (lcore i on CPU i mod n).
+  lcores="-l 0"
+  if [ "$CW_GW_WORKERS" -gt 1 ]; then
+    lcores="--lcores=$(for i in $(seq 0 "$CW_GW_WORKERS"); do printf '%d@%d,' "$i" $((i % $(nproc))); done)"
+    lcores=${lcores%,}
+  fi
   ip netns exec "$ns" "$bin" --listen="unix:$sock" --state_dir= --config="$config" \
     --neighbors="$(lab_neighbors "$c")" --default_next_hop_mac="$(lab_next_hop_mac "$c")" \
     --tunnel_sources="$tunnel" --idle_sleep_us="$CW_GW_IDLE_SLEEP_US" --flow_table_size=65536 \
     --mbufs_per_port=4095 --exception_tap="$LAB_HOST_TAP" "$@" -- \
-    -l "$lcores" --no-huge -m 512 --no-pci --no-shconf --file-prefix="$CW_LAB_PREFIX-gw-$lc" --log-level=warning \
+    $lcores --no-huge -m 512 --no-pci --no-shconf --file-prefix="$CW_LAB_PREFIX-gw-$lc" --log-level=warning \
     --vdev="net_af_packet0,iface=gw,framecnt=4096,qpairs=$CW_GW_WORKERS" >"$log" 2>&1 &
   echo $! >"$(gw_pidfile "$c")"
   for i in $(seq 300); do

@@ -20,7 +20,8 @@ Checks:
 Needs root (namespaces) and ip, nft, curl, haproxy, ethtool: exits 77 (skipped) otherwise.
 Exit code: 1 if any check failed, 0 if all that ran passed, 77 if none ran.
 
-usage: island_test.py ISLAND_LAB_SH [CAUSEWAYD [CAUSEWAYCTL]]
+usage: island_test.py ISLAND_LAB_SH [CAUSEWAYD [CAUSEWAYCTL [WORKERS]]]
+WORKERS (1): worker lcores per gateway; with 2, replies cross between workers (hand-off rings).
 """
 import os
 import shutil
@@ -162,6 +163,14 @@ def check_haproxy(lab, _):
 
 # ---- causeway -----------------------------------------------------------------------------------
 
+def lcores(workers):
+    """EAL's lcores for `workers` worker lcores: the main one polls alone, else main + workers spread
+    over the CPUs (with several, full-NAT replies RSS gives another worker are handed over)."""
+    if workers <= 1:
+        return ["-l", "0"]
+    return ["--lcores", ",".join("%d@%d" % (i, i % os.cpu_count()) for i in range(workers + 1))]
+
+
 class Gateway:
     """causewayd for cluster A or B in its gateway namespace, on veth gw (net_af_packet), with the
     lab's static next hops and its exception TAP cwhost carrying the host address."""
@@ -185,8 +194,9 @@ class Gateway:
              "--tunnel_sources=" + tunnel, "--idle_sleep_us=50", "--exception_tap=cwhost",
              # Each gateway namespace has its own loopback: the same port for both.
              "--metrics_listen=127.0.0.1:9100", "--",
-             "-l", "0", "--no-huge", "-m", "512", "--no-pci", "--file-prefix=%s-%s" % (lab.prefix, self.cluster),
-             "--vdev=net_af_packet0,iface=gw,framecnt=4096"],
+             ] + lcores(bins.get("workers", 1)) + [
+             "--no-huge", "-m", "512", "--no-pci", "--file-prefix=%s-%s" % (lab.prefix, self.cluster),
+             "--vdev=net_af_packet0,iface=gw,framecnt=4096,qpairs=%d" % bins.get("workers", 1)],
             stdout=self.log, stderr=subprocess.STDOUT, text=True)
         deadline = time.time() + 20
         while time.time() < deadline:
@@ -476,6 +486,13 @@ def causeway_bulk_transfer_complete(lab, bins):
             break
     print("  complete %d-byte downloads from islands %s" % (BLOB_BYTES, sorted(seen)))
     assert seen == {"a", "b"}, seen
+    if bins.get("workers", 1) > 1:
+        # Replies the fanout gave the other worker went over the hand-off ring, none lost.
+        handed = {c: (island.counter(c, "handed_off"), island.counter(c, "rx_handoff"),
+                      island.counter(c, "drop_handoff_full")) for c in ("A", "B")}
+        print("  hand-offs (sent, received, ring full): %s" % handed)
+        assert sum(h[0] for h in handed.values()) > 0, handed
+        assert all(h[0] == h[1] and h[2] == 0 for h in handed.values()), handed
 
 
 GUE_SENDER = r"""
@@ -727,7 +744,8 @@ def main():
             print("SKIP: %s missing (scripts/setup.sh installs it)" % tool)
             return SKIP
     bins = {"causewayd": sys.argv[2] if len(sys.argv) > 2 else None,
-            "causewayctl": sys.argv[3] if len(sys.argv) > 3 else None}
+            "causewayctl": sys.argv[3] if len(sys.argv) > 3 else None,
+            "workers": int(sys.argv[4]) if len(sys.argv) > 4 else 1}
     lab = Lab(os.path.abspath(sys.argv[1]))
     results = {}
     try:
