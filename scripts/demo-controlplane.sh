@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# The README's "run it" command. The packet-forwarding two-cluster demo (namespaces, rebel-base, 20
-# real HTTP requests) arrives with the dataplane and island-mode issues; until then this runs what
-# exists for real: causewayd's control plane with gateway A of the island pair, driven by
+# causewayd's control plane alone (no root, no packets): gateway A of the island pair driven by
 # causewayctl — affinity, zone preference, spill-over when local backends fail, and table sizing.
+# The README's run-it command, scripts/demo.sh, is the two-cluster demo with real packets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
