@@ -100,25 +100,29 @@ void NatStage::Run() {
       int32_t index = indexes[k];
       if (index >= 0) {
         const NatSession& s = ctx_.nat->session(index);
-        // Timed out but not swept yet, or a new connection on a closing one's ports: start afresh.
-        if (ctx_.nat->Expired(s, now_ms_) || (s.state == FlowState::kClosing && IsSynOnly(*forward_[k].p))) {
+        if (s.state == FlowState::kFree) {
+          // Ended by an earlier packet of this burst (the bulk lookup ran before): look again.
+          index = -1;
+        } else if (ctx_.nat->Expired(s, now_ms_) || (s.state == FlowState::kClosing && IsSynOnly(*forward_[k].p))) {
+          // Timed out but not swept yet, or a new connection on a closing one's ports: start afresh.
           ctx_.nat->Release(index);
           index = -1;
         }
       }
       Counter verdict = Counter::forwarded_nat_hit;
       if (index < 0) {
-        index = NewSession(k);
+        bool made = false;
+        index = NewSession(k, made);
         if (index < 0) continue;  // dropped and counted
-        verdict = Counter::forwarded_nat_new;
+        if (made) verdict = Counter::forwarded_nat_new;
       }
       SendForward(forward_[k], index, verdict);
     }
   }
-  ctx_.nat != nullptr ? o_.counters.Add(Counter::flow_expired, ctx_.nat->Sweep(now_ms_)) : void();
+  if (ctx_.nat != nullptr) o_.counters.Add(Counter::flow_expired, ctx_.nat->Sweep(now_ms_));
 }
 
-int32_t NatStage::NewSession(uint16_t k) {
+int32_t NatStage::NewSession(uint16_t k, bool& made) {
   const Forward& f = forward_[k];
   NatTable& nat = *ctx_.nat;
   // An earlier packet of this burst may have made the session already (the bulk lookup ran first).
@@ -161,7 +165,7 @@ int32_t NatStage::NewSession(uint16_t k) {
     o_.Drop(f.m, Counter::drop_nat_exhausted);
     return -1;
   }
-  made_in_burst_ = true;
+  made_in_burst_ = made = true;
   NatSession& s = nat.session(index);
   const FlowAddresses a = AddressesOf(l3, p);
   const size_t alen = p.ipv6 ? 16 : 4;

@@ -52,7 +52,9 @@ class NatStage {
     const PeerRoute* peer;
     int32_t index;
   };
-  int32_t NewSession(uint16_t k);
+  // The session for forward_[k]: one an earlier packet of the burst made, or a new one (`made`);
+  // -1 when the packet was dropped or refused.
+  int32_t NewSession(uint16_t k, bool& made);
   void PrefetchSession(int32_t index) const;  // its two hot cache lines
   bool TooBigForTunnel(rte_mbuf* m, const ParsedPacket& p, bool next_hop_ipv6);
   // The largest MSS whose segments fit the tunnel (outer header + GUE + IP and TCP headers).

@@ -197,6 +197,22 @@ TEST_F(NatTest, SessionsExpireAndPortsAreReusedLast) {
             Hex(Frame(MacOf(BackendMac(1)), kPortMac, kGwA, kPod, kP + 1, kPodPort, kSyn, 63)));
 }
 
+TEST_F(NatTest, ANewConnectionOnAClosingOnesPortsIsOneNewSessionEvenTwiceInABurst) {
+  BuildA();
+  ASSERT_EQ(Run({Frame(kPortMac, kClientMac, kClient, kVipLocal, kClientPort, 80, kSyn),
+                 Frame(kPortMac, kClientMac, kClient, kVipLocal, kClientPort, 80, kFin | kAck)}).size(), 2u);
+  // The client reuses its port at once, and its SYN is retransmitted within the same burst.
+  const Bytes syn = Frame(kPortMac, kClientMac, kClient, kVipLocal, kClientPort, 80, kSyn);
+  const auto out = Run({syn, syn});
+  ASSERT_EQ(out.size(), 2u);
+  const Bytes expected = Frame(MacOf(BackendMac(1)), kPortMac, kGwA, kPod, kP + 1, kPodPort, kSyn, 63);
+  EXPECT_EQ(Hex(out[0]), Hex(expected));
+  EXPECT_EQ(Hex(out[1]), Hex(expected));
+  EXPECT_EQ(h_.ctx().nat->size(), 1u);
+  EXPECT_EQ(h_.count(Counter::forwarded_nat_new), 2u);
+  EXPECT_EQ(h_.count(Counter::forwarded_nat_hit), 2u);
+}
+
 TEST_F(NatTest, PortExhaustionRefusesNewFlowsOnly) {
   NatTableConfig small;
   small.plan = NatPortPlan{.first_port = 65534, .per_worker = 2, .workers = 1};
