@@ -382,11 +382,6 @@ TEST_F(NatTest, TruncatedInnerPacketsAreDroppedWithoutLeaks) {
   EXPECT_EQ(h_.count(Counter::drop_malformed), inner.size());
 }
 
-}  // namespace
-}  // namespace causeway::dataplane::testing
-
-namespace causeway::dataplane::testing {
-namespace {
 
 // Partition safe mode: a backend of a cut-off cluster keeps its slots and its established flows, and
 // a new flow that lands on it is refused — a TCP reset, or ICMP administratively prohibited for UDP.
@@ -447,11 +442,6 @@ TEST_F(RefuseNewTest, NewFlowsAreRefusedEstablishedOnesGoOn) {
   }
 }
 
-}  // namespace
-}  // namespace causeway::dataplane::testing
-
-namespace causeway::dataplane::testing {
-namespace {
 
 // Costs: N bytes sent between a client zone and a backend zone land in that cell, each way.
 TEST_F(NatTest, ZonePairsCountBytesInTheRightCell) {
