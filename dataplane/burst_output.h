@@ -31,6 +31,8 @@ struct BurstOutput {
   // A new flow that may not start (partition safe mode): a TCP reset, else ICMP administratively
   // prohibited, back to the client; dropped when neither can be built.
   void Refuse(rte_mbuf* m, const ParsedPacket& p, const rte_ether_addr& port_mac) {
+    // A reset is never answered (RFC 9293 3.10.7.1).
+    if (p.l4_proto == IPPROTO_TCP && (p.tcp_flags & 0x04) != 0) return Drop(m, Counter::drop_no_backend);
     if (MakeTcpReset(m, p, port_mac) || (p.l4_proto != IPPROTO_TCP && MakeAdministrativelyProhibited(m, p, port_mac))) {
       return Send(m, Counter::refused_partition);
     }

@@ -19,6 +19,12 @@
 namespace causeway::dataplane {
 namespace {
 
+// The state a backend's reply moves a session to: only FIN/RST change it (to closing).
+FlowState ReplyFlowState(FlowState current, bool tcp, uint8_t tcp_flags) {
+  if (!tcp) return FlowState::kUdp;
+  return (tcp_flags & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)) != 0 ? FlowState::kClosing : current;
+}
+
 bool IsSynOnly(const ParsedPacket& p) {
   return p.l4_proto == IPPROTO_TCP &&
          (p.tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG;
@@ -37,7 +43,8 @@ void SetMacs(rte_mbuf* m, const rte_ether_addr& dst, const rte_ether_addr& src) 
 void NatStage::AddForward(rte_mbuf* m, const ParsedPacket* p, const ServiceRoute* svc, const NatTarget* target,
                           const PeerRoute* peer) {
   if (ctx_.nat == nullptr) return o_.Drop(m, Counter::drop_nat_unavailable);
-  if (p->fragment || p->icmp_error) return o_.Drop(m, Counter::drop_fragment);
+  if (p->fragment) return o_.Drop(m, Counter::drop_fragment);
+  if (p->icmp_error) return o_.Drop(m, Counter::drop_unsupported);  // not translated (README)
   const uint16_t k = forward_count_++;
   MakeFlowKey(L3(m, *p), *p, keys_[k]);
   // The same pod address in two islands is two flows: the tunnel's far end is part of the key.
@@ -100,8 +107,9 @@ void NatStage::Run() {
       int32_t index = indexes[k];
       if (index >= 0) {
         const NatSession& s = ctx_.nat->session(index);
-        if (s.state == FlowState::kFree) {
-          // Ended by an earlier packet of this burst (the bulk lookup ran before): look again.
+        if (s.state == FlowState::kFree || s.signature != signatures_[k]) {
+          // Ended by an earlier packet of this burst (the bulk lookup ran before), and perhaps
+          // already given to another flow: look again.
           index = -1;
         } else if (ctx_.nat->Expired(s, now_ms_) || (s.state == FlowState::kClosing && IsSynOnly(*forward_[k].p))) {
           // Timed out but not swept yet, or a new connection on a closing one's ports: start afresh.
@@ -294,7 +302,9 @@ void NatStage::SendReply(const Reply& r) {
   RewriteFlow(l3, p, FlowRewrite{s.vip.data(), s.vip_port, s.client.data(), s.client_port}, !tunnel);
   CountReply(s, p.ip_len);
   s.last_seen_ms = now_ms_;
-  s.state = NextFlowState(s.state, p.l4_proto == IPPROTO_TCP, p.tcp_flags);
+  // The backend's side never makes a session established (a SYN-ACK to a handshake the client never
+  // finishes must not hold a port for the established timeout); its FIN or RST closes it.
+  s.state = ReplyFlowState(s.state, p.l4_proto == IPPROTO_TCP, p.tcp_flags);
   if (tunnel) {
     // Entropy for the outer source port: any value that stays the same for the session.
     const uint64_t hash = (uint64_t{static_cast<uint32_t>(r.index)} * 0x9e3779b97f4a7c15ULL);

@@ -104,13 +104,13 @@ class Burst {
         break;
     }
     const uint8_t* l3 = rte_pktmbuf_mtod_offset(m, const uint8_t*, p.l2_len);
-    // Full-NAT replies first: a SNAT address with a port of the NAT range is never a VIP's.
-    if (!p.icmp_error && !p.fragment) {
-      const int snat = t_.SnatIndex(l3 + (p.ipv6 ? 24 : 16), p.ipv6);
-      if (snat >= 0 && nat_.AddReply(m, &p, static_cast<uint16_t>(snat), nullptr)) return;
-    }
+    // Full-NAT replies first, without a VIP lookup, unless the SNAT address is also a VIP (then the
+    // VIP's frontends win and the rest of the NAT range is replies).
+    const int snat = p.icmp_error || p.fragment ? -1 : t_.SnatIndex(l3 + (p.ipv6 ? 24 : 16), p.ipv6);
+    if (snat >= 0 && !t_.SnatSharedWithVip(snat) && nat_.AddReply(m, &p, static_cast<uint16_t>(snat), nullptr)) return;
     const ServiceRoute* svc = vips_.Find(l3, p);
     if (svc == nullptr) {
+      if (snat >= 0 && t_.SnatSharedWithVip(snat) && nat_.AddReply(m, &p, static_cast<uint16_t>(snat), nullptr)) return;
       if (!p.icmp_error && !p.fragment && IsTunnel(p, l3)) return Decapsulate(m, p, l3);
       // A VIP or gateway address without this port: ours, and refused. Any other address: the host's.
       if (to_host_ != nullptr && !p.icmp_error && !t_.IsLocalAddress(AddressesOf(l3, p).vip, p.ipv6)) {

@@ -187,6 +187,8 @@ class Tables {
     return -1;
   }
   const uint8_t* SnatAddress(uint16_t index) const { return snat_[index].first.data(); }
+  // True when SNAT address `index` is also some frontend's VIP: its packets try the VIP first.
+  bool SnatSharedWithVip(int index) const { return snat_shared_with_vip_[static_cast<size_t>(index)]; }
   uint32_t snat_mask(bool ipv6) const { return ipv6 ? snat_mask_v6_ : snat_mask_v4_; }
   // The peer gateway with address `address`, or nullptr (then tunnelled traffic is refused).
   const PeerRoute* FindPeer(const uint8_t* address, bool ipv6) const;
@@ -235,6 +237,7 @@ class Tables {
   std::vector<std::pair<std::array<uint8_t, 16>, bool>> snat_;  // (address, is IPv6)
   std::vector<std::pair<uint32_t, int>> snat_v4_;                // (IPv4 address as loaded, index)
   uint32_t snat_mask_v4_ = 0, snat_mask_v6_ = 0;
+  std::vector<bool> snat_shared_with_vip_;
   std::vector<PeerRoute> peers_;
   std::vector<NatTarget> nat_targets_;  // sorted by (address, port)
   uint32_t max_workers_ = 0;

@@ -213,6 +213,33 @@ TEST_F(NatTest, ANewConnectionOnAClosingOnesPortsIsOneNewSessionEvenTwiceInABurs
   EXPECT_EQ(h_.count(Counter::forwarded_nat_hit), 2u);
 }
 
+TEST_F(NatTest, OnlyTheClientMakesASessionEstablished) {
+  BuildA();
+  const Mac pod = MacOf(BackendMac(1));
+  // Half-open: the pod's SYN-ACK does not promote it; it ends after the SYN timeout (10 s).
+  ASSERT_EQ(Run({Frame(kPortMac, kClientMac, kClient, kVipLocal, kClientPort, 80, kSyn)}, 1000).size(), 1u);
+  ASSERT_EQ(Run({Frame(kPortMac, pod, kPod, kGwA, kPodPort, kP, kSynAck)}, 1000).size(), 1u);
+  ExpectDropped(Frame(kPortMac, pod, kPod, kGwA, kPodPort, kP, kAck), Counter::drop_nat_no_session, 1000 + 10'001);
+  // The client's ACK does: the session outlives the SYN timeout.
+  ASSERT_EQ(Run({Frame(kPortMac, kClientMac, kClient, kVipLocal, kClientPort + 1, 80, kSyn)}, 20'000).size(), 1u);
+  ASSERT_EQ(Run({Frame(kPortMac, pod, kPod, kGwA, kPodPort, kP + 1, kSynAck)}, 20'000).size(), 1u);
+  ASSERT_EQ(Run({Frame(kPortMac, kClientMac, kClient, kVipLocal, kClientPort + 1, 80, kAck)}, 20'000).size(), 1u);
+  EXPECT_EQ(Run({Frame(kPortMac, pod, kPod, kGwA, kPodPort, kP + 1, kAck)}, 20'000 + 10'001).size(), 1u);
+}
+
+TEST_F(NatTest, AVipOnTheSnatAddressKeepsItsFrontends) {
+  snap_ = BaseSnapshot();
+  // The gateway's own address (the default SNAT address) also serves a port in the NAT range.
+  snap_.services.push_back(MakeService(1, {Frontend{Addr("10.0.0.1"), 30000, Protocol::kTcp}},
+                                       {PodBackend(1, "c1", true, "10.244.2.10")}, Forwarding::kFullNat));
+  Compile();
+  EXPECT_EQ(Hex(RunOne(Frame(kPortMac, kClientMac, kClient, kGwA, kClientPort, 30000, kSyn))),
+            Hex(Frame(MacOf(BackendMac(1)), kPortMac, kGwA, kPod, kP, kPodPort, kSyn, 63)));
+  // And the rest of the NAT range on it is still replies.
+  EXPECT_EQ(Hex(RunOne(Frame(kPortMac, MacOf(BackendMac(1)), kPod, kGwA, kPodPort, kP, kSynAck))),
+            Hex(Frame(kClientMac, kPortMac, kGwA, kClient, 30000, kClientPort, kSynAck, 63)));
+}
+
 TEST_F(NatTest, PortExhaustionRefusesNewFlowsOnly) {
   NatTableConfig small;
   small.plan = NatPortPlan{.first_port = 65534, .per_worker = 2, .workers = 1};
@@ -437,6 +464,9 @@ TEST_F(RefuseNewTest, NewFlowsAreRefusedEstablishedOnesGoOn) {
     EXPECT_EQ(out[0][34], 3);
     EXPECT_EQ(out[0][35], 13);
     EXPECT_TRUE(ChecksumOk(out[0].data() + 34, out[0].size() - 34));
+    EXPECT_EQ(h.count(Counter::refused_partition), 2u);
+    // A reset is never answered with one.
+    EXPECT_TRUE(h.Run({Frame(kPortMac, kClientMac, kClient, kVipLocal, kClientPort + 2, 80, 0x04)}, tables_.get()).empty());
     EXPECT_EQ(h.count(Counter::refused_partition), 2u);
     EXPECT_EQ(h.in_use(), 0u);
   }
