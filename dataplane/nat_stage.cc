@@ -62,8 +62,9 @@ bool NatStage::AddReply(rte_mbuf* m, const ParsedPacket* p, uint16_t address_ind
   if (owner < 0) return false;
   if (owner != ctx_.worker_id) {
     // RSS chose another queue than the session owner's: hand the frame over, with the peer it came
-    // from (the tunnel's outer header is gone by now).
-    m->hash.usr = peer != nullptr ? t_.PeerIndex(peer) + 1 : 0;
+    // from (the tunnel's outer header is gone by now) named by its tag, which does not depend on the
+    // tables the owner will read it with.
+    m->hash.usr = peer != nullptr ? HandoffPeerId(*peer) : 0;
     if (ctx_.handoff == nullptr || rte_ring_enqueue(ctx_.handoff[owner], m) != 0) {
       o_.Drop(m, Counter::drop_handoff_full);
     } else {

@@ -64,7 +64,7 @@ class Burst {
       ParsedPacket& p = parsed[i];
       ParseFrame(m, p);
       const uint32_t from = m->hash.usr;
-      const PeerRoute* peer = from != 0 ? t_.peer(from - 1) : nullptr;
+      const PeerRoute* peer = from != 0 ? t_.FindPeerByHandoffId(from) : nullptr;
       const uint8_t* l3 = rte_pktmbuf_mtod_offset(m, const uint8_t*, p.l2_len);
       const int snat = p.kind == FrameKind::kLoadBalance ? t_.SnatIndex(l3 + (p.ipv6 ? 24 : 16), p.ipv6) : -1;
       if (snat < 0 || (from != 0 && peer == nullptr) || !nat_.AddReply(m, &p, static_cast<uint16_t>(snat), peer)) {

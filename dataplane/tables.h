@@ -84,6 +84,14 @@ struct PeerRoute {
   uint64_t tag = 0;    // the peer in flow keys (FlowKey word 5): never 0
 };
 
+// The low 32 bits of a peer's tag: its IPv4 address, or part of the fold of its IPv6 one (a clash
+// between two IPv6 peers would only make the owner drop the frame: replies are checked against the
+// session's peer address).
+inline uint32_t HandoffPeerId(const PeerRoute& p) {
+  const auto id = static_cast<uint32_t>(p.tag);
+  return id != 0 ? id : 1;
+}
+
 // A local backend of a full-NAT service, which peers may tunnel flows to.
 struct NatTarget {
   std::array<uint8_t, 16> address{};
@@ -192,8 +200,14 @@ class Tables {
   uint32_t snat_mask(bool ipv6) const { return ipv6 ? snat_mask_v6_ : snat_mask_v4_; }
   // The peer gateway with address `address`, or nullptr (then tunnelled traffic is refused).
   const PeerRoute* FindPeer(const uint8_t* address, bool ipv6) const;
-  const PeerRoute* peer(uint32_t index) const { return index < peers_.size() ? &peers_[index] : nullptr; }
-  uint32_t PeerIndex(const PeerRoute* p) const { return static_cast<uint32_t>(p - peers_.data()); }
+  // A hand-off between workers names the peer by HandoffPeerId (never 0); the receiving worker's
+  // tables (perhaps another generation) find it again, or nullptr.
+  const PeerRoute* FindPeerByHandoffId(uint32_t id) const {
+    for (const PeerRoute& p : peers_) {
+      if (HandoffPeerId(p) == id) return &p;
+    }
+    return nullptr;
+  }
   // The local full-NAT backend (address, port), or nullptr.
   const NatTarget* FindNatTarget(const uint8_t* address, uint16_t port_be, bool ipv6) const;
 

@@ -397,6 +397,41 @@ TEST_F(NatTest, RepliesReachTheWorkerOwningThePort) {
   EXPECT_EQ(w1.in_use(), 0u);
 }
 
+TEST_F(NatTest, TunnelledRepliesReachTheOwnerWithTheirPeer) {
+  BuildA();
+  const NatPortPlan plan = NatPortPlan::For(2);
+  PipelineHarness w0, w1;
+  NatTableConfig config;
+  config.plan = plan;
+  w0.EnableNat(config);
+  config.worker = 1;
+  w1.EnableNat(config);
+  rte_ring* rings[2] = {rte_ring_create("nat_test_p0", 64, SOCKET_ID_ANY, RING_F_SC_DEQ),
+                        rte_ring_create("nat_test_p1", 64, SOCKET_ID_ANY, RING_F_SC_DEQ)};
+  ASSERT_NE(rings[0], nullptr);
+  ASSERT_NE(rings[1], nullptr);
+  w0.ctx().handoff = rings;
+  w1.ctx().handoff = rings;
+  const auto port = static_cast<uint16_t>(kP + plan.per_worker);
+  ASSERT_EQ(w1.Run({Frame(kPortMac, kClientMac, kClient, kVipRemote, kClientPort, 80, kSyn)}, tables_.get()).size(), 1u);
+  // B's tunnelled reply lands on worker 0: decapsulated, handed over with its peer, answered by 1.
+  const Bytes reply = Gue(kPortMac, kRouterMac, kPeerB, kGwA, 50000, Inner(kPod, kGwA, kPodPort, port, kSynAck, 63));
+  EXPECT_TRUE(w0.Run({reply}, tables_.get()).empty());
+  EXPECT_EQ(w0.count(Counter::handed_off), 1u);
+  rte_mbuf* handed[4];
+  ASSERT_EQ(rte_ring_dequeue_burst(rings[1], reinterpret_cast<void**>(handed), 4, nullptr), 1u);
+  // The owner reads the peer with tables of another generation (peers reordered): still found.
+  snap_.gateway.peer_gateways.insert(snap_.gateway.peer_gateways.begin(), Addr("192.168.99.2"));
+  Compile();
+  const auto out = w1.RunHandoff({handed[0]}, tables_.get());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(Hex(out[0]), Hex(Frame(kClientMac, kPortMac, kVipRemote, kClient, 80, kClientPort, kSynAck, 62)));
+  rte_ring_free(rings[0]);
+  rte_ring_free(rings[1]);
+  EXPECT_EQ(w0.in_use(), 0u);
+  EXPECT_EQ(w1.in_use(), 0u);
+}
+
 TEST_F(NatTest, TruncatedInnerPacketsAreDroppedWithoutLeaks) {
   BuildB();
   const Bytes inner = Inner(kGwA, kPod, kP, kPodPort, kSyn, 63);
