@@ -362,21 +362,38 @@ TEST_F(NatTest, TheSameInnerFlowFromTwoPeersIsTwoSessions) {
   EXPECT_EQ(h_.ctx().nat->size(), 2u);
 }
 
+// Two workers of one gateway (ports 10240.. for worker 0, 37888.. for worker 1) with their hand-off
+// rings.
+struct TwoWorkers {
+  NatPortPlan plan = NatPortPlan::For(2);
+  PipelineHarness w0, w1;
+  rte_ring* rings[2];
+  TwoWorkers() {
+    static int n = 0;
+    NatTableConfig config;
+    config.plan = plan;
+    w0.EnableNat(config);
+    config.worker = 1;
+    w1.EnableNat(config);
+    for (int i = 0; i < 2; ++i) {
+      rings[i] = rte_ring_create(("nat_test_ring" + std::to_string(n++)).c_str(), 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
+    }
+    w0.ctx().handoff = rings;
+    w1.ctx().handoff = rings;
+  }
+  ~TwoWorkers() {
+    for (rte_ring* r : rings) rte_ring_free(r);
+  }
+  bool ok() const { return rings[0] != nullptr && rings[1] != nullptr; }
+};
+
 TEST_F(NatTest, RepliesReachTheWorkerOwningThePort) {
   BuildA();
-  const NatPortPlan plan = NatPortPlan::For(2);  // 10240.. for worker 0, 37888.. for worker 1
-  PipelineHarness w0, w1;
-  NatTableConfig config;
-  config.plan = plan;
-  w0.EnableNat(config);
-  config.worker = 1;
-  w1.EnableNat(config);
-  rte_ring* rings[2] = {rte_ring_create("nat_test_r0", 64, SOCKET_ID_ANY, RING_F_SC_DEQ),
-                        rte_ring_create("nat_test_r1", 64, SOCKET_ID_ANY, RING_F_SC_DEQ)};
-  ASSERT_NE(rings[0], nullptr);
-  ASSERT_NE(rings[1], nullptr);
-  w0.ctx().handoff = rings;
-  w1.ctx().handoff = rings;
+  TwoWorkers two;
+  ASSERT_TRUE(two.ok());
+  const NatPortPlan& plan = two.plan;
+  PipelineHarness& w0 = two.w0;
+  PipelineHarness& w1 = two.w1;
   const uint16_t port = static_cast<uint16_t>(kP + plan.per_worker);  // worker 1's first port
   // Worker 1 sees the client's SYN; RSS gives the pod's reply to worker 0.
   auto out = w1.Run({Frame(kPortMac, kClientMac, kClient, kVipLocal, kClientPort, 80, kSyn)}, tables_.get());
@@ -386,32 +403,23 @@ TEST_F(NatTest, RepliesReachTheWorkerOwningThePort) {
   EXPECT_EQ(w0.count(Counter::handed_off), 1u);
   // Worker 1 takes it from its ring and answers the client.
   rte_mbuf* handed[4];
-  ASSERT_EQ(rte_ring_dequeue_burst(rings[1], reinterpret_cast<void**>(handed), 4, nullptr), 1u);
+  ASSERT_EQ(rte_ring_dequeue_burst(two.rings[1], reinterpret_cast<void**>(handed), 4, nullptr), 1u);
   out = w1.RunHandoff({handed[0]}, tables_.get());
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(Hex(out[0]), Hex(Frame(kClientMac, kPortMac, kVipLocal, kClient, 80, kClientPort, kSynAck, 63)));
   EXPECT_EQ(w1.count(Counter::rx_handoff), 1u);
-  rte_ring_free(rings[0]);
-  rte_ring_free(rings[1]);
   EXPECT_EQ(w0.in_use(), 0u);
   EXPECT_EQ(w1.in_use(), 0u);
 }
 
 TEST_F(NatTest, TunnelledRepliesReachTheOwnerWithTheirPeer) {
   BuildA();
-  const NatPortPlan plan = NatPortPlan::For(2);
-  PipelineHarness w0, w1;
-  NatTableConfig config;
-  config.plan = plan;
-  w0.EnableNat(config);
-  config.worker = 1;
-  w1.EnableNat(config);
-  rte_ring* rings[2] = {rte_ring_create("nat_test_p0", 64, SOCKET_ID_ANY, RING_F_SC_DEQ),
-                        rte_ring_create("nat_test_p1", 64, SOCKET_ID_ANY, RING_F_SC_DEQ)};
-  ASSERT_NE(rings[0], nullptr);
-  ASSERT_NE(rings[1], nullptr);
-  w0.ctx().handoff = rings;
-  w1.ctx().handoff = rings;
+  TwoWorkers two;
+  ASSERT_TRUE(two.ok());
+  const NatPortPlan& plan = two.plan;
+  PipelineHarness& w0 = two.w0;
+  PipelineHarness& w1 = two.w1;
+  rte_ring** rings = two.rings;
   const auto port = static_cast<uint16_t>(kP + plan.per_worker);
   ASSERT_EQ(w1.Run({Frame(kPortMac, kClientMac, kClient, kVipRemote, kClientPort, 80, kSyn)}, tables_.get()).size(), 1u);
   // B's tunnelled reply lands on worker 0: decapsulated, handed over with its peer, answered by 1.
@@ -426,8 +434,6 @@ TEST_F(NatTest, TunnelledRepliesReachTheOwnerWithTheirPeer) {
   const auto out = w1.RunHandoff({handed[0]}, tables_.get());
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(Hex(out[0]), Hex(Frame(kClientMac, kPortMac, kVipRemote, kClient, 80, kClientPort, kSynAck, 62)));
-  rte_ring_free(rings[0]);
-  rte_ring_free(rings[1]);
   EXPECT_EQ(w0.in_use(), 0u);
   EXPECT_EQ(w1.in_use(), 0u);
 }
