@@ -128,7 +128,8 @@ void NatStage::Run() {
       SendForward(forward_[k], index, verdict);
     }
   }
-  if (ctx_.nat != nullptr) o_.counters.Add(Counter::flow_expired, ctx_.nat->Sweep(now_ms_));
+  // Aging touches a session line per step: not worth it on a table with no session (a DSR gateway).
+  if (ctx_.nat != nullptr && ctx_.nat->size() > 0) o_.counters.Add(Counter::flow_expired, ctx_.nat->Sweep(now_ms_));
 }
 
 int32_t NatStage::NewSession(uint16_t k, bool& made) {
@@ -224,10 +225,9 @@ uint16_t NatStage::TunnelMss(bool next_hop_ipv6, bool ipv6) const {
 }
 
 void NatStage::CountTraffic(const ServiceRoute& svc, NatSession& s, uint32_t bytes) {
-  TrafficStats* stats = t_.stats(ctx_.worker_id);
-  if (stats == nullptr) return;
-  stats[svc.stat_slot].packets++;
-  stats[svc.stat_slot].bytes += bytes;
+  if (stats_ == nullptr) return;
+  stats_[svc.stat_slot].packets++;
+  stats_[svc.stat_slot].bytes += bytes;
   if (s.stat_generation != t_.generation()) {
     const int backend = svc.FindBackend(s.backend_id);
     s.stat_slot = backend < 0 ? UINT32_MAX : svc.backends[backend].stat_slot;
@@ -236,21 +236,20 @@ void NatStage::CountTraffic(const ServiceRoute& svc, NatSession& s, uint32_t byt
     s.stat_generation = t_.generation();
   }
   if (s.stat_slot != UINT32_MAX) {
-    stats[s.stat_slot].packets++;
-    stats[s.stat_slot].bytes += bytes;
-    t_.CountZonePair(stats, s.client_zone, s.place, /*to_backend=*/true, bytes);
+    stats_[s.stat_slot].packets++;
+    stats_[s.stat_slot].bytes += bytes;
+    t_.CountZonePair(stats_, s.client_zone, s.place, /*to_backend=*/true, bytes);
   }
 }
 
 // Replies count in the same cells, the other way; until a client packet has refreshed the session's
 // cache after a table swap they are not counted (its slots belong to the old tables).
 void NatStage::CountReply(const NatSession& s, uint32_t bytes) {
-  TrafficStats* stats = t_.stats(ctx_.worker_id);
-  if (stats == nullptr || s.kind == NatKind::kFromPeer || s.stat_generation != t_.generation() ||
+  if (stats_ == nullptr || s.kind == NatKind::kFromPeer || s.stat_generation != t_.generation() ||
       s.stat_slot == UINT32_MAX) {
     return;
   }
-  t_.CountZonePair(stats, s.client_zone, s.place, /*to_backend=*/false, bytes);
+  t_.CountZonePair(stats_, s.client_zone, s.place, /*to_backend=*/false, bytes);
 }
 
 void NatStage::SendForward(const Forward& f, int32_t index, Counter verdict) {

@@ -25,7 +25,7 @@ namespace causeway::dataplane {
 class NatStage {
  public:
   NatStage(WorkerContext& ctx, const Tables& t, uint32_t now_ms, BurstOutput& output)
-      : ctx_(ctx), t_(t), now_ms_(now_ms), o_(output) {}
+      : ctx_(ctx), t_(t), now_ms_(now_ms), o_(output), stats_(t.stats(ctx.worker_id)) {}
 
   // A packet for full-NAT service `svc`, or (svc null) one that `peer` tunnelled in for `target`.
   // `p` must stay valid until Run().
@@ -70,6 +70,7 @@ class NatStage {
   const Tables& t_;
   const uint32_t now_ms_;
   BurstOutput& o_;
+  TrafficStats* const stats_;  // this worker's block in these tables (null: not counted)
   uint16_t forward_count_ = 0, reply_count_ = 0;
   bool made_in_burst_ = false;
   Forward forward_[kBurstSize];

@@ -106,7 +106,7 @@ class Burst {
     const uint8_t* l3 = rte_pktmbuf_mtod_offset(m, const uint8_t*, p.l2_len);
     // Full-NAT replies first, without a VIP lookup, unless the SNAT address is also a VIP (then the
     // VIP's frontends win and the rest of the NAT range is replies).
-    const int snat = p.icmp_error || p.fragment ? -1 : t_.SnatIndex(l3 + (p.ipv6 ? 24 : 16), p.ipv6);
+    const int snat = !t_.has_full_nat() || p.icmp_error || p.fragment ? -1 : t_.SnatIndex(l3 + (p.ipv6 ? 24 : 16), p.ipv6);
     if (snat >= 0 && !t_.SnatSharedWithVip(snat) && nat_.AddReply(m, &p, static_cast<uint16_t>(snat), nullptr)) return;
     const ServiceRoute* svc = vips_.Find(l3, p);
     if (svc == nullptr) {

@@ -118,6 +118,7 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
     r.id = svc.id;
     r.stat_slot = stat_slots++;
     r.forwarding = svc.forwarding;
+    t->has_full_nat_ |= svc.forwarding == snapshot::Forwarding::kFullNat;
     if (svc.backends.size() > 65535) return absl::InvalidArgumentError("too many backends");
     for (size_t i = 0; i < svc.backends.size(); ++i) {
       const auto& b = svc.backends[i];

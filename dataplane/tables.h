@@ -198,6 +198,9 @@ class Tables {
   // True when SNAT address `index` is also some frontend's VIP: its packets try the VIP first.
   bool SnatSharedWithVip(int index) const { return snat_shared_with_vip_[static_cast<size_t>(index)]; }
   uint32_t snat_mask(bool ipv6) const { return ipv6 ? snat_mask_v6_ : snat_mask_v4_; }
+  // Some service forwards by full-NAT: only then can a packet be a NAT reply (decided per table
+  // build, so a DSR-only gateway pays no SNAT check per packet).
+  bool has_full_nat() const { return has_full_nat_; }
   // The peer gateway with address `address`, or nullptr (then tunnelled traffic is refused).
   const PeerRoute* FindPeer(const uint8_t* address, bool ipv6) const;
   // A hand-off between workers names the peer by HandoffPeerId (never 0); the receiving worker's
@@ -252,6 +255,7 @@ class Tables {
   std::vector<std::pair<uint32_t, int>> snat_v4_;                // (IPv4 address as loaded, index)
   uint32_t snat_mask_v4_ = 0, snat_mask_v6_ = 0;
   std::vector<bool> snat_shared_with_vip_;
+  bool has_full_nat_ = false;
   std::vector<PeerRoute> peers_;
   std::vector<NatTarget> nat_targets_;  // sorted by (address, port)
   uint32_t max_workers_ = 0;

@@ -65,7 +65,7 @@ void RunWorker(WorkerContext& ctx, SnapshotStore& store, const std::vector<PortQ
     if (++idle_polls < config.idle_polls_before_sleep) continue;
     const auto now_ms = static_cast<uint32_t>(rte_get_tsc_cycles() / cycles_per_ms);
     ctx.counters.value[static_cast<size_t>(Counter::flow_expired)] += ctx.flows->Sweep(now_ms, config.idle_sweep);
-    if (ctx.nat != nullptr) {
+    if (ctx.nat != nullptr && ctx.nat->size() > 0) {
       ctx.counters.value[static_cast<size_t>(Counter::flow_expired)] += ctx.nat->Sweep(now_ms, config.idle_sweep);
     }
     if (config.idle_sleep_us > 0) rte_delay_us_sleep(config.idle_sleep_us);
