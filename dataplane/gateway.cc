@@ -74,8 +74,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   if (options.full_nat && nworkers > 1) {
     for (uint32_t w = 0; w < nworkers; ++w) {
       const std::string name = "cw_handoff_" + std::to_string(w);
-      // Many producers (the other workers), one consumer (the owner).
-      rte_ring* ring = rte_ring_create(name.c_str(), 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);
+      // Many producers (the other workers), one consumer (the owner). 4096 frames: what arrives for
+      // the owner while it naps (idle_sleep_us) at line rate.
+      rte_ring* ring = rte_ring_create(name.c_str(), 4096, SOCKET_ID_ANY, RING_F_SC_DEQ);
       if (ring == nullptr) return absl::ResourceExhaustedError("hand-off ring " + name);
       g->handoff_rings_.push_back(ring);
     }

@@ -23,8 +23,11 @@ void RunWorker(WorkerContext& ctx, SnapshotStore& store, const std::vector<PortQ
     if (own_ring != nullptr && !ports.empty()) {
       // Full-NAT replies other workers received for this worker's ports. One-armed: they leave on
       // the first port, as they would have from the worker that received them.
-      const unsigned n = rte_ring_dequeue_burst(own_ring, reinterpret_cast<void**>(in), kBurstSize, nullptr);
-      if (n > 0) {
+      // Up to 8 bursts a round: every other worker may hand over a burst per round, and a ring that
+      // is drained slower than it fills drops frames (drop_handoff_full).
+      for (int round = 0; round < 8; ++round) {
+        const unsigned n = rte_ring_dequeue_burst(own_ring, reinterpret_cast<void**>(in), kBurstSize, nullptr);
+        if (n == 0) break;
         received = true;
         ctx.port_mac = ports[0].mac;
         const auto now_ms = static_cast<uint32_t>(rte_get_tsc_cycles() / cycles_per_ms);
