@@ -145,14 +145,20 @@ void FillByDepth(uint32_t m, std::vector<Cursor>& cursors, const std::vector<uin
     if (left[i] > 0) active.push_back(i);
   }
   SlotBitmap taken(m);
-  // Below about sqrt(M) free slots the tail's closed form is cheaper than probing.
-  const auto tail_below = static_cast<uint32_t>(std::sqrt(static_cast<double>(m)));
+  // Below about sqrt(M) free slots the tail's closed form is cheaper than probing; AVX-512 probes
+  // about twice as fast, so it goes on probing down to half that.
+  const double root = std::sqrt(static_cast<double>(m));
   // With few endpoints a depth is one or two vector steps, each waiting for the previous step's
   // bitmap stores to reach the gather: the portable loop is faster there.
-  const bool vector = g_allow_avx2 && CpuHasAvx2() && active.size() >= 64;
-  const uint64_t depth = vector
-                             ? ProbeByDepthAvx2(m, cursors, left, tail_below, slots, taken, active)
-                             : ProbeByDepth(m, cursors, left, tail_below, slots, taken, active);
+  const bool vector = active.size() >= 64;
+  uint64_t depth = 0;
+  if (vector && g_allow_avx512 && CpuHasAvx512()) {
+    depth = ProbeByDepthAvx512(m, cursors, left, static_cast<uint32_t>(root / 2), slots, taken, active);
+  } else if (vector && g_allow_avx2 && CpuHasAvx2()) {
+    depth = ProbeByDepthAvx2(m, cursors, left, static_cast<uint32_t>(root), slots, taken, active);
+  } else {
+    depth = ProbeByDepth(m, cursors, left, static_cast<uint32_t>(root), slots, taken, active);
+  }
   if (active.empty()) return;
   DepthTail(m, cursors, left, slots, taken.FreeSlots(m)).Run(active, depth);
 }

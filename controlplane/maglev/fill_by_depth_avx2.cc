@@ -4,9 +4,8 @@
 // lanes of a step may want the same slot, and the earlier one must win, as in ProbeByDepth. Mid-build
 // most lanes find their slot taken, so most of the work stays in vectors.
 //
-// The endpoints' state is kept dense, by position in the active list (not by endpoint), so that a step
-// loads and stores 8 consecutive entries; the list is compacted after a depth where an endpoint got
-// its quota.
+// The endpoints' state is kept dense (DenseLanes), compacted after a depth where an endpoint got its
+// quota.
 #include <immintrin.h>
 
 #include <bit>
@@ -19,17 +18,12 @@ __attribute__((target("avx2"))) uint64_t ProbeByDepthAvx2(uint32_t m, std::vecto
                                                           std::vector<uint32_t>& left, uint32_t stop_at,
                                                           uint16_t* slots, SlotBitmap& taken,
                                                           std::vector<uint32_t>& active) {
-  const size_t n = active.size();
-  // Dense state by active position; padded to a multiple of 8 with lanes that never claim.
-  const size_t padded = (n + 7) & ~size_t{7};
-  std::vector<uint32_t> ids(padded), next(padded), skip(padded), wanted(padded);
-  for (size_t k = 0; k < n; ++k) {
-    ids[k] = active[k];
-    next[k] = cursors[active[k]].next;
-    skip[k] = cursors[active[k]].skip;
-    wanted[k] = left[active[k]];
-  }
-  size_t count = n;
+  DenseLanes lanes(active, cursors, left, 8);
+  std::vector<uint32_t>& ids = lanes.ids;
+  std::vector<uint32_t>& next = lanes.next;
+  std::vector<uint32_t>& skip = lanes.skip;
+  std::vector<uint32_t>& wanted = lanes.wanted;
+  const size_t& count = lanes.count;
   uint32_t* const words = taken.words32();
   uint32_t free_count = m;
   uint64_t depth = 0;
@@ -65,27 +59,9 @@ __attribute__((target("avx2"))) uint64_t ProbeByDepthAvx2(uint32_t m, std::vecto
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(&next[k]), v_advanced);
     }
     ++depth;
-    if (someone_done) {
-      size_t kept = 0;
-      for (size_t k = 0; k < count; ++k) {
-        if (wanted[k] == 0) continue;
-        ids[kept] = ids[k];
-        next[kept] = next[k];
-        skip[kept] = skip[k];
-        wanted[kept] = wanted[k];
-        ++kept;
-      }
-      count = kept;
-    }
+    if (someone_done) lanes.Compact();
   }
-  // Hand the state back by endpoint, and the endpoints still short, in canonical order.
-  for (size_t k = 0; k < n; ++k) left[active[k]] = 0;
-  active.resize(count);
-  for (size_t k = 0; k < count; ++k) {
-    active[k] = ids[k];
-    cursors[ids[k]].next = next[k];
-    left[ids[k]] = wanted[k];
-  }
+  lanes.HandBack(cursors, left, active);
   return depth;
 }
 
