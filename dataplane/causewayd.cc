@@ -1,10 +1,11 @@
 // causewayd: the dataplane process. EAL arguments first, then `--`, then causewayd's own flags:
 //
 //   causewayd -l 0-1 --vdev=net_af_packet0,iface=lb0 -- --snapshot-file=FILE [--neighbor=IP,MAC]...
-//       [--default-next-hop-mac=MAC] [--tunnel-source=IP]... [--idle-sleep-us=100]
+//       [--resolve-neighbors=1] [--default-next-hop-mac=MAC] [--tunnel-source=IP]... [--idle-sleep-us=100]
 //       [--flow-table-size=1048576] [--exception-tap=IFNAME]
 //       [--mbufs-per-port=8191]
 //
+// Next hops without a static --neighbor are resolved by ARP/ND (--resolve-neighbors=0: not).
 // Every probed port is used, one RX/TX queue pair per worker lcore (the main lcore works too when
 // it is the only one). --exception-tap creates a kernel TAP interface (net_tap, with the first
 // port's MAC) for the first port: frames that are the host's (not a VIP or gateway address, other
@@ -12,7 +13,7 @@
 // the NIC. Until the gRPC control plane drives it, the tables come from
 // --snapshot-file (see snapshot_file.h; a test stand-in with round-robin tables, not Maglev).
 // SIGINT/SIGTERM: workers finish their burst, ports stop, the counters are printed, exit 0.
-// Telemetry: /causeway/counters and /causeway/snapshot (telemetry.h). rte_pdump is enabled, so
+// Telemetry: /causeway/counters, /causeway/snapshot, /causeway/neighbors, … (telemetry.h). rte_pdump is enabled, so
 // dpdk-dumpcap can capture from a running causewayd started with shared config.
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -72,6 +73,8 @@ bool ParseOptions(int argc, char** argv, Options& o) {
         return false;
       }
       o.gateway.settings.neighbors.emplace_back(*ip, mac);
+    } else if (name == "--resolve-neighbors") {
+      o.gateway.resolve_neighbors = value != "0";
     } else if (name == "--default-next-hop-mac") {
       rte_ether_addr mac{};
       if (!ParseMac(value, mac)) return false;

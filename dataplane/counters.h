@@ -36,6 +36,9 @@ namespace causeway::dataplane {
   X(arp_replies, "ARP replies for our addresses and VIPs")                                         \
   X(nd_replies, "neighbour advertisements for our addresses and VIPs")                             \
   X(echo_replies, "ICMP/ICMPv6 echo replies")                                                      \
+  X(neighbor_replies, "ARP replies / neighbour advertisements from next hops, read and freed (no exception path)") \
+  X(neighbor_reported, "a next hop's (address, MAC) from ARP/ND passed to the neighbour table")    \
+  X(neighbor_report_lost, "a next hop's (address, MAC) lost: the neighbour report ring was full")   \
   X(icmp_frag_needed_sent, "ICMP fragmentation-needed sent to a client (DF beyond MTU)")           \
   X(icmp_too_big_sent, "ICMPv6 packet-too-big sent to a client")                                   \
   X(drop_malformed, "truncated or inconsistent headers")                                           \

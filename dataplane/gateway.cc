@@ -122,11 +122,33 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
     for (auto& w : g->workers_) w->ports[0].host_port = tap;
     std::printf("causewayd: exception path to %s (port %u)\n", options.exception_tap.c_str(), tap);
   }
+  if (options.resolve_neighbors) {
+    // Requests go out of every data port (not the exception TAP); worker 0 sends them.
+    std::vector<NeighborResolver::Port> ports;
+    for (const PortQueue& pq : g->workers_[0]->ports) ports.push_back({pq.port, pq.mac});
+    absl::StatusOr<std::unique_ptr<NeighborResolver>> resolver = NeighborResolver::Create(g->store_.get(), ports);
+    if (!resolver.ok()) return resolver.status();
+    g->neighbors_ = *std::move(resolver);
+    for (auto& w : g->workers_) w->ctx.neighbor_reports = g->neighbors_->reports();
+    g->workers_[0]->ctx.control_tx = g->neighbors_->tx();
+  }
   std::vector<const WorkerCounters*> counters;
   for (const auto& w : g->workers_) counters.push_back(&w->ctx.counters);
-  RegisterTelemetry(std::move(counters), g->store_.get());
+  RegisterTelemetry(std::move(counters), g->store_.get(), g->neighbors_.get());
   std::fflush(stdout);
   return g;
+}
+
+void Gateway::ControlLoop(const std::atomic<bool>& stop) {
+  // 20 ms: a learned MAC reaches the workers within a round (plus the compile).
+  while (!stop.load()) {
+    store_->Reclaim();
+    if (neighbors_ != nullptr) {
+      const auto now = std::chrono::steady_clock::now().time_since_epoch();
+      neighbors_->Tick(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now).count()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 void Gateway::Run(const std::atomic<bool>& stop) {
@@ -135,14 +157,14 @@ void Gateway::Run(const std::atomic<bool>& stop) {
     uint32_t w = 0;
     unsigned lcore;
     RTE_LCORE_FOREACH_WORKER(lcore) rte_eal_remote_launch(LaunchWorker, workers_[w++].get(), lcore);
-    // The main lcore is the control thread: it frees retired tables.
-    while (!stop.load()) {
-      store_->Reclaim();
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    // The main lcore is the control thread.
+    ControlLoop(stop);
     rte_eal_mp_wait_lcore();
   } else {
+    // Not an EAL thread: it allocates mbufs without a per-lcore cache and touches no queue.
+    std::thread control([this, &stop] { ControlLoop(stop); });
     LaunchWorker(workers_[0].get());
+    control.join();
   }
 }
 
@@ -185,6 +207,7 @@ Gateway::~Gateway() {
   if (pdump_) rte_pdump_uninit();
   for (uint16_t p : started_ports_) StopPort(p);
   workers_.clear();
+  neighbors_.reset();  // after the ports: they may still hold its frames
   for (rte_ring* r : handoff_rings_) {
     // Frames still in flight between workers.
     void* m;

@@ -17,6 +17,7 @@
 struct rte_ring;
 #include "controlplane/snapshot/dataplane_stats.h"
 #include "dataplane/counters.h"
+#include "dataplane/neighbor_resolver.h"
 #include "dataplane/snapshot_store.h"
 #include "dataplane/worker_loop.h"
 
@@ -29,6 +30,9 @@ struct GatewayOptions {
   bool full_nat = true;  // per-worker NAT session tables (island mode) and hand-off rings
   uint32_t mbufs_per_port = 8191;
   std::string exception_tap;  // kernel interface name for frames that are the host's; empty: none
+  // Next hops without a static neighbour are resolved by ARP/ND (NeighborResolver); false: only
+  // static neighbours and the default next-hop MAC.
+  bool resolve_neighbors = true;
 };
 
 class Gateway final : public snapshot::DataplaneStats {
@@ -39,9 +43,12 @@ class Gateway final : public snapshot::DataplaneStats {
   ~Gateway() override;
 
   SnapshotStore& store() { return *store_; }
+  // Null when resolve_neighbors is off.
+  NeighborResolver* neighbors() { return neighbors_.get(); }
 
-  // Runs the workers until `stop` is set: on the worker lcores while this thread frees retired
-  // tables, or on this thread when EAL has a single lcore.
+  // Runs the workers until `stop` is set: on the worker lcores while this thread (the control
+  // thread) frees retired tables and resolves neighbours, or, when EAL has a single lcore, the
+  // worker on this thread and the control work on a thread of its own.
   void Run(const std::atomic<bool>& stop);
 
   // Every counter summed over the workers (relaxed reads: safe while they run).
@@ -57,7 +64,10 @@ class Gateway final : public snapshot::DataplaneStats {
  private:
   Gateway() = default;
   GatewayOptions options_;
+  void ControlLoop(const std::atomic<bool>& stop);
+
   std::unique_ptr<SnapshotStore> store_;
+  std::unique_ptr<NeighborResolver> neighbors_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<uint16_t> started_ports_;
   std::vector<rte_ring*> handoff_rings_;  // one per worker (none with a single worker)

@@ -16,7 +16,7 @@ namespace {
 constexpr uint8_t kIcmpUnreachable = 3, kIcmpTimeExceeded = 11;
 constexpr uint8_t kIcmpv6Unreachable = 1, kIcmpv6TooBig = 2, kIcmpv6TimeExceeded = 3;
 constexpr uint8_t kIcmpv6EchoRequest = 128;
-constexpr uint8_t kIcmpv6NeighborSolicit = 135;
+constexpr uint8_t kIcmpv6NeighborSolicit = 135, kIcmpv6NeighborAdvert = 136;
 // IPv6 extension headers that are walked (RFC 8200 4.1); 44 (fragment) ends the walk as a fragment.
 constexpr uint8_t kHopByHop = 0, kRouting = 43, kFragment = 44, kDestOptions = 60;
 
@@ -110,6 +110,11 @@ void ParseTransport(const uint8_t* l4, uint32_t len, uint16_t l4_offset, ParsedP
         p.kind = FrameKind::kNdSolicit;
         return;
       }
+      if (l4[0] == kIcmpv6NeighborAdvert && l4[1] == 0) {
+        if (len < 24) return Drop(p, Counter::drop_malformed);  // as a solicitation (RFC 4861 4.4)
+        p.kind = FrameKind::kNeighborReply;
+        return;
+      }
       if (l4[0] == kIcmpv6Unreachable || l4[0] == kIcmpv6TooBig || l4[0] == kIcmpv6TimeExceeded) {
         return ParseQuoted(l4, len, l4_offset, p);
       }
@@ -179,10 +184,13 @@ void ParseArp(const uint8_t* l3, uint32_t avail, ParsedPacket& p) {
       arp->arp_plen != 4) {
     return Drop(p, Counter::drop_unsupported);
   }
-  if (arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST)) {
-    return Drop(p, Counter::drop_unsupported);
+  if (arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REQUEST)) {
+    p.kind = FrameKind::kArpRequest;
+  } else if (arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REPLY)) {
+    p.kind = FrameKind::kNeighborReply;
+  } else {
+    Drop(p, Counter::drop_unsupported);
   }
-  p.kind = FrameKind::kArpRequest;
 }
 
 }  // namespace

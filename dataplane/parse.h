@@ -1,4 +1,4 @@
-// Stage 1: what a frame is. Reads Ethernet (at most one 802.1Q tag), ARP, IPv4 and IPv6 (walking a
+// Stage 1: what a frame is. Reads Ethernet (at most one 802.1Q tag), ARP requests and replies, IPv4 and IPv6 (walking a
 // bounded extension-header chain), TCP, UDP and the ICMP messages the gateway answers, and checks
 // every length against the bytes actually present. Nothing is written.
 #ifndef CAUSEWAY_DATAPLANE_PARSE_H_
@@ -18,6 +18,7 @@ enum class FrameKind : uint8_t {
   kArpRequest,    // IPv4 over Ethernet ARP request
   kEchoRequest,   // ICMP echo request / ICMPv6 echo request
   kNdSolicit,     // ICMPv6 neighbour solicitation
+  kNeighborReply, // IPv4 ARP reply, or ICMPv6 neighbour advertisement (ipv6): for the neighbour table
 };
 
 // At most this many IPv6 extension headers are walked; longer chains are dropped (drop_ext_headers).

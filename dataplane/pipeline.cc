@@ -11,6 +11,7 @@
 #include "dataplane/maglev_select.h"
 #include "dataplane/nat_rewrite.h"
 #include "dataplane/nat_stage.h"
+#include "dataplane/neighbor_report.h"
 #include "dataplane/parse.h"
 #include "dataplane/vip_lookup.h"
 
@@ -94,7 +95,13 @@ class Burst {
       case FrameKind::kDrop:
         return p.drop_reason == Counter::drop_unsupported ? NotOurs(m, p.drop_reason) : Drop(m, p.drop_reason);
       case FrameKind::kArpRequest:
+        // A next hop asking reveals its MAC too.
+        ReportNeighbor(m, p, t_, ctx_.neighbor_reports, counters_);
         return ReplyArp(m, p, t_, ctx_.port_mac) ? Send(m, Counter::arp_replies) : NotOurs(m, Counter::drop_not_for_us);
+      case FrameKind::kNeighborReply:
+        // The host may be resolving the same address through the exception path: it gets the frame.
+        return NotOurs(m, ReportNeighbor(m, p, t_, ctx_.neighbor_reports, counters_) ? Counter::neighbor_replies
+                                                                                      : Counter::drop_not_for_us);
       case FrameKind::kNdSolicit:
         return ReplyNeighborSolicit(m, p, t_, ctx_.port_mac) ? Send(m, Counter::nd_replies)
                                                              : NotOurs(m, Counter::drop_not_for_us);

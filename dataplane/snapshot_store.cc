@@ -27,30 +27,59 @@ SnapshotStore::~SnapshotStore() {
 
 void SnapshotStore::Publish(std::shared_ptr<const snapshot::CompiledSnapshot> snapshot) {
   if (snapshot == nullptr) return;
-  if (absl::Status s = PublishOrError(*snapshot); !s.ok()) {
+  const uint64_t version = snapshot->version;
+  if (absl::Status s = PublishOrError(std::move(snapshot)); !s.ok()) {
     const std::string text(s.message());
-    RTE_LOG(ERR, USER1, "causeway: snapshot %lu refused: %s\n", static_cast<unsigned long>(snapshot->version),
-            text.c_str());
+    RTE_LOG(ERR, USER1, "causeway: snapshot %lu refused: %s\n", static_cast<unsigned long>(version), text.c_str());
   }
 }
 
 absl::Status SnapshotStore::PublishOrError(const snapshot::CompiledSnapshot& snapshot) {
+  return PublishOrError(std::make_shared<const snapshot::CompiledSnapshot>(snapshot));
+}
+
+absl::Status SnapshotStore::PublishOrError(std::shared_ptr<const snapshot::CompiledSnapshot> snapshot) {
+  std::lock_guard<std::mutex> compiling(compile_mu_);
+  return CompileAndSwap(std::move(snapshot), /*republish=*/false);
+}
+
+absl::Status SnapshotStore::SetLearnedNeighbors(std::vector<std::pair<net::IpAddress, rte_ether_addr>> learned) {
+  std::lock_guard<std::mutex> compiling(compile_mu_);
+  learned_ = std::move(learned);
+  if (last_ == nullptr) return absl::OkStatus();  // used by the first publish
+  return CompileAndSwap(last_, /*republish=*/true);
+}
+
+bool SnapshotStore::NeighborWants(uint32_t* generation, std::vector<NeighborWant>* wants) const {
+  std::lock_guard<std::mutex> lock(publish_mu_);  // the current tables cannot be retired meanwhile
+  const Tables* t = current_.load(std::memory_order_acquire);
+  if (t == nullptr || t->generation() == *generation) return false;
+  *generation = t->generation();
+  *wants = t->neighbor_wants();
+  return true;
+}
+
+absl::Status SnapshotStore::CompileAndSwap(std::shared_ptr<const snapshot::CompiledSnapshot> snapshot,
+                                           bool republish) {
   // The zone maps in use, kept alive by this reference while we compile, may be taken over.
   std::shared_ptr<const ZoneMaps> reusable;
   {
     std::lock_guard<std::mutex> lock(publish_mu_);
     if (const Tables* current = current_.load(std::memory_order_acquire)) reusable = current->zone_maps();
   }
-  // Compiling (the expensive part) happens outside the lock and never near a worker.
-  auto tables = Tables::Compile(snapshot, settings_, max_workers_, std::move(reusable));
+  DataplaneSettings settings = settings_;
+  settings.learned_neighbors = learned_;
+  // Compiling (the expensive part) happens outside publish_mu_ and never near a worker.
+  auto tables = Tables::Compile(*snapshot, settings, max_workers_, std::move(reusable));
   if (!tables.ok()) {
     failed_.fetch_add(1, std::memory_order_relaxed);
     return tables.status();
   }
+  last_ = std::move(snapshot);
   std::lock_guard<std::mutex> lock(publish_mu_);
   const Tables* old = current_.exchange(tables->release(), std::memory_order_acq_rel);
   if (old != nullptr) retired_.emplace_back(rte_rcu_qsbr_start(rcu_), old);
-  published_.fetch_add(1, std::memory_order_relaxed);
+  (republish ? republished_ : published_).fetch_add(1, std::memory_order_relaxed);
   ReclaimLocked();
   return absl::OkStatus();
 }

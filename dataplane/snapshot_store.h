@@ -33,7 +33,18 @@ class SnapshotStore final : public snapshot::SnapshotSink {
   // failed() and logged; the previous tables stay in use.
   void Publish(std::shared_ptr<const snapshot::CompiledSnapshot> snapshot) override;
   // The same, saying why it failed.
-  absl::Status PublishOrError(const snapshot::CompiledSnapshot& snapshot);
+  absl::Status PublishOrError(std::shared_ptr<const snapshot::CompiledSnapshot> snapshot);
+  absl::Status PublishOrError(const snapshot::CompiledSnapshot& snapshot);  // keeps a copy
+
+  // Neighbour resolution (the control side's NeighborResolver). The MACs learned for next hops
+  // without a static entry: the last published snapshot is compiled again with them and swapped
+  // in (static entries still win). Publishes are serialised, so a republish never brings back an
+  // older snapshot.
+  absl::Status SetLearnedNeighbors(std::vector<std::pair<net::IpAddress, rte_ether_addr>> learned);
+  // The current tables' next hops to resolve into *wants, unless *generation already names the
+  // current tables (then false, nothing copied); *generation is updated.
+  bool NeighborWants(uint32_t* generation, std::vector<NeighborWant>* wants) const;
+  const DataplaneSettings& settings() const { return settings_; }
 
   // Frees retired tables whose grace period is over; returns how many are still waiting.
   size_t Reclaim();
@@ -52,9 +63,14 @@ class SnapshotStore final : public snapshot::SnapshotSink {
 
   uint64_t published() const { return published_.load(std::memory_order_relaxed); }
   uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
+  // The same snapshot compiled again because learned neighbours changed (not in published()).
+  uint64_t republished() const { return republished_.load(std::memory_order_relaxed); }
 
  private:
   size_t ReclaimLocked();
+  // Compiles `snapshot` with the learned neighbours and swaps it in; compile_mu_ held.
+  // `republish`: the same snapshot again with other learned neighbours (counted apart).
+  absl::Status CompileAndSwap(std::shared_ptr<const snapshot::CompiledSnapshot> snapshot, bool republish);
   SnapshotStore(DataplaneSettings settings, rte_rcu_qsbr* rcu, uint32_t max_workers)
       : settings_(std::move(settings)), rcu_(rcu), max_workers_(max_workers) {}
 
@@ -64,10 +80,15 @@ class SnapshotStore final : public snapshot::SnapshotSink {
   TrafficTotals retired_services_, retired_backends_;  // counts of reclaimed tables
   ZonePairTotals retired_zone_pairs_;
   std::atomic<const Tables*> current_{nullptr};
-  std::mutex publish_mu_;  // serialises publishers and Reclaim (control threads only)
+  // Serialises whole publishes (compile and swap), from the control plane and the resolver alike.
+  std::mutex compile_mu_;
+  std::shared_ptr<const snapshot::CompiledSnapshot> last_;  // compile_mu_: the snapshot in use
+  std::vector<std::pair<net::IpAddress, rte_ether_addr>> learned_;  // compile_mu_
+  mutable std::mutex publish_mu_;  // the swap, the retired list and Reclaim (control threads only)
   std::vector<std::pair<uint64_t, std::unique_ptr<const Tables>>> retired_;  // (RCU token, tables)
   std::atomic<uint64_t> published_{0};
   std::atomic<uint64_t> failed_{0};
+  std::atomic<uint64_t> republished_{0};
 };
 
 }  // namespace causeway::dataplane

@@ -47,15 +47,64 @@ std::optional<net::IpAddress> FirstOfFamily(const std::vector<net::IpAddress>& a
   return std::nullopt;
 }
 
-// The MAC frames for `next_hop` go to: a static neighbour, else the default next hop (a router).
-void ResolveMac(const DataplaneSettings& settings, const net::IpAddress& next_hop, BackendRoute& r) {
-  for (const auto& [addr, mac] : settings.neighbors) {
-    if (addr == next_hop) { r.mac = mac; r.has_mac = true; }
+const rte_ether_addr* FindMac(const std::vector<std::pair<net::IpAddress, rte_ether_addr>>& table,
+                              const net::IpAddress& address) {
+  for (const auto& [a, mac] : table) {
+    if (a == address) return &mac;
   }
-  if (!r.has_mac && settings.default_next_hop_mac) {
-    r.mac = *settings.default_next_hop_mac;
+  return nullptr;
+}
+
+size_t CommonPrefixBits(const std::array<uint8_t, 16>& a, const std::array<uint8_t, 16>& b) {
+  size_t bits = 0;
+  for (size_t i = 0; i < 16; ++i) {
+    const uint8_t diff = a[i] ^ b[i];
+    if (diff != 0) return bits + static_cast<size_t>(__builtin_clz(diff) - 24);
+    bits += 8;
+  }
+  return bits;
+}
+
+// The MAC frames for `next_hop` go to: a static neighbour, else a learned one, else the default
+// next hop (a router). Next hops without a static entry are remembered for ARP/ND resolution.
+void ResolveMac(const DataplaneSettings& settings, const net::IpAddress& next_hop, BackendRoute& r,
+                std::vector<net::IpAddress>& to_resolve) {
+  const rte_ether_addr* mac = FindMac(settings.neighbors, next_hop);
+  if (mac == nullptr) {
+    to_resolve.push_back(next_hop);
+    mac = FindMac(settings.learned_neighbors, next_hop);
+  }
+  if (mac == nullptr && settings.default_next_hop_mac) mac = &*settings.default_next_hop_mac;
+  if (mac != nullptr) {
+    r.mac = *mac;
     r.has_mac = true;
   }
+}
+
+// What to resolve, each asked from the gateway address (of its family) nearest to it.
+std::vector<NeighborWant> MakeNeighborWants(std::vector<net::IpAddress> next_hops,
+                                            const std::vector<net::IpAddress>& own) {
+  std::sort(next_hops.begin(), next_hops.end());
+  next_hops.erase(std::unique(next_hops.begin(), next_hops.end()), next_hops.end());
+  std::vector<NeighborWant> wants;
+  for (const auto& hop : next_hops) {
+    NeighborWant w;
+    w.address = WireBytes(hop);
+    w.ipv6 = !hop.is_v4();
+    size_t best = 0;
+    for (const auto& a : own) {
+      if (a.is_v4() != hop.is_v4()) continue;
+      const size_t common = CommonPrefixBits(a.bytes(), w.address);
+      if (!w.has_source || common > best) {
+        w.has_source = true;
+        w.source = WireBytes(a);
+        best = common;
+      }
+    }
+    wants.push_back(w);
+  }
+  std::sort(wants.begin(), wants.end());
+  return wants;
 }
 
 bool TargetLess(const NatTarget& a, const NatTarget& b) {
@@ -113,6 +162,7 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
   // Services, backends resolved to MACs.
   size_t vip_entries = snap.gateway.addresses.size();
   uint32_t stat_slots = 0;
+  std::vector<net::IpAddress> to_resolve;
   for (const auto& svc : snap.services) {
     ServiceRoute r;
     r.id = svc.id;
@@ -127,7 +177,7 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
       br.stat_slot = stat_slots++;
       br.ipv6 = !b.next_hop.is_v4();
       br.next_hop = WireBytes(b.next_hop);
-      ResolveMac(settings, b.next_hop, br);
+      ResolveMac(settings, b.next_hop, br, to_resolve);
       br.local = b.local;
       br.refuse_new = b.refuse_new;
       br.place = static_cast<uint16_t>(
@@ -206,13 +256,20 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
     PeerRoute pr;
     pr.route.ipv6 = !peer.is_v4();
     pr.route.next_hop = WireBytes(peer);
-    ResolveMac(settings, peer, pr.route);
+    ResolveMac(settings, peer, pr.route, to_resolve);
     pr.tag = PeerTag(peer);
     for (const auto& other : t->peers_) {
       if (other.tag == pr.tag) return absl::InvalidArgumentError("two peer gateways with one tag (IPv6 fold)");
     }
     t->peers_.push_back(pr);
   }
+
+  // Requests go out from the gateway's own addresses (or the configured tunnel sources).
+  std::vector<net::IpAddress> own = snap.gateway.addresses;
+  for (const auto& source : {settings.tunnel_source_v4, settings.tunnel_source_v6}) {
+    if (source) own.push_back(*source);
+  }
+  t->neighbor_wants_ = MakeNeighborWants(std::move(to_resolve), own);
 
   constexpr size_t kPerLine = RTE_CACHE_LINE_SIZE / sizeof(TrafficStats);
   t->max_workers_ = max_workers;
@@ -376,6 +433,15 @@ const NatTarget* Tables::FindNatTarget(const uint8_t* address, uint16_t port_be,
   auto it = std::lower_bound(nat_targets_.begin(), nat_targets_.end(), probe, TargetLess);
   if (it == nat_targets_.end() || TargetLess(probe, *it)) return nullptr;
   return &*it;
+}
+
+bool Tables::WantsNeighbor(const uint8_t* address, bool ipv6) const {
+  NeighborWant probe;
+  std::memcpy(probe.address.data(), address, ipv6 ? 16 : 4);
+  probe.ipv6 = ipv6;
+  // Sorted by address first, then family: the first entry not below (address, family, no source).
+  auto it = std::lower_bound(neighbor_wants_.begin(), neighbor_wants_.end(), probe);
+  return it != neighbor_wants_.end() && it->address == probe.address && it->ipv6 == ipv6;
 }
 
 bool Tables::IsLocalAddress(const uint8_t* address, bool ipv6) const {

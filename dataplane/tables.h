@@ -29,9 +29,12 @@ namespace causeway::dataplane {
 // What the dataplane is told besides the snapshot: things that belong to this machine (MAC
 // addresses of next hops, the outer TTL) rather than to the gateway group.
 struct DataplaneSettings {
-  // Static neighbour table: next-hop address → MAC. Dynamic ARP/ND resolution is not implemented.
+  // Static neighbour table: next-hop address → MAC, set by the operator. Always wins.
   std::vector<std::pair<net::IpAddress, rte_ether_addr>> neighbors;
-  // Used for next hops missing from `neighbors` (the router in a routed design); none: drop.
+  // MACs learned by ARP/ND (NeighborResolver) for next hops missing from `neighbors`; filled by the
+  // snapshot store from its resolver, never by the operator.
+  std::vector<std::pair<net::IpAddress, rte_ether_addr>> learned_neighbors;
+  // Used for next hops neither static nor learned (the router in a routed design); none: drop.
   std::optional<rte_ether_addr> default_next_hop_mac;
   // Outer tunnel sources; when unset, the gateway's first address of each family.
   std::optional<net::IpAddress> tunnel_source_v4;
@@ -43,6 +46,17 @@ struct DataplaneSettings {
 };
 
 inline constexpr size_t kMaxSnatAddresses = 32;
+
+// A next hop without a static neighbour entry, to be resolved by ARP (IPv4) or neighbour discovery
+// (IPv6), and the gateway address the requests are sent from: of the same family, the one sharing
+// the longest prefix with the next hop (the gateway's address on its subnet).
+struct NeighborWant {
+  std::array<uint8_t, 16> address{};  // IPv4 in the first 4 bytes, network order
+  bool ipv6 = false;
+  bool has_source = false;  // false: the gateway has no address of this family to ask from
+  std::array<uint8_t, 16> source{};
+  auto operator<=>(const NeighborWant&) const = default;
+};
 
 // Packets and bytes (of the client's IP packets) forwarded, per service or backend and worker.
 struct TrafficStats {
@@ -214,6 +228,11 @@ class Tables {
   // The local full-NAT backend (address, port), or nullptr.
   const NatTarget* FindNatTarget(const uint8_t* address, uint16_t port_be, bool ipv6) const;
 
+  // Next hops to resolve (no static entry), sorted by (address, family). WantsNeighbor: whether
+  // `address` is one of them — workers pass only those ARP/ND answers to the control side.
+  const std::vector<NeighborWant>& neighbor_wants() const { return neighbor_wants_; }
+  bool WantsNeighbor(const uint8_t* address, bool ipv6) const;
+
   // Worker `worker`'s statistics block (indexed by stat_slot), or nullptr when the id is out of
   // range. Only that worker writes it; the tables are otherwise immutable, so the block is held
   // apart from them.
@@ -258,6 +277,7 @@ class Tables {
   bool has_full_nat_ = false;
   std::vector<PeerRoute> peers_;
   std::vector<NatTarget> nat_targets_;  // sorted by (address, port)
+  std::vector<NeighborWant> neighbor_wants_;
   uint32_t max_workers_ = 0;
   // Zone-pair cells, after the service and backend slots of each worker's block.
   struct Place {

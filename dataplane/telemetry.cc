@@ -2,6 +2,7 @@
 
 #include <rte_telemetry.h>
 
+#include <chrono>
 #include <string>
 
 namespace causeway::dataplane {
@@ -10,6 +11,7 @@ namespace {
 struct Registered {
   std::vector<const WorkerCounters*> workers;
   SnapshotStore* store = nullptr;
+  const NeighborResolver* neighbors = nullptr;
 };
 Registered* g_registered = nullptr;
 
@@ -30,6 +32,7 @@ int Snapshot(const char*, const char*, rte_tel_data* d) {
   rte_tel_data_add_dict_u64(d, "version", t == nullptr ? 0 : t->version());
   rte_tel_data_add_dict_u64(d, "published", g_registered->store->published());
   rte_tel_data_add_dict_u64(d, "refused", g_registered->store->failed());
+  rte_tel_data_add_dict_u64(d, "republished", g_registered->store->republished());
   return 0;
 }
 
@@ -55,14 +58,56 @@ int Backends(const char*, const char*, rte_tel_data* d) {
   return 0;
 }
 
+uint64_t NowMs() {
+  const auto now = std::chrono::steady_clock::now().time_since_epoch();
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+}
+
+// A list of lines "ADDRESS MAC STATE …": telemetry's dictionary names may not hold '.' or ':'.
+int Neighbors(const char*, const char*, rte_tel_data* d) {
+  rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
+  if (g_registered->neighbors == nullptr) {
+    for (const auto& [address, mac] : g_registered->store->settings().neighbors) {
+      char text[RTE_ETHER_ADDR_FMT_SIZE];
+      rte_ether_format_addr(text, sizeof text, &mac);
+      rte_tel_data_add_array_string(d, (address.ToString() + " " + text + " static").c_str());
+    }
+    return 0;
+  }
+  for (const NeighborView& v : g_registered->neighbors->View(NowMs())) {
+    std::string line = v.address + " " + (v.mac.empty() ? "-" : v.mac) + " " + v.state;
+    if (v.confirmed_ago_ms >= 0) line += " confirmed " + std::to_string(v.confirmed_ago_ms) + " ms ago";
+    rte_tel_data_add_array_string(d, line.c_str());
+  }
+  return 0;
+}
+
+int NeighborStatsCmd(const char*, const char*, rte_tel_data* d) {
+  rte_tel_data_start_dict(d);
+  const NeighborStats s = g_registered->neighbors != nullptr ? g_registered->neighbors->stats() : NeighborStats{};
+  rte_tel_data_add_dict_u64(d, "requests_sent", s.requests_sent);
+  rte_tel_data_add_dict_u64(d, "requests_lost", s.requests_lost);
+  rte_tel_data_add_dict_u64(d, "replies_learned", s.replies_learned);
+  rte_tel_data_add_dict_u64(d, "macs_changed", s.macs_changed);
+  rte_tel_data_add_dict_u64(d, "forgotten", s.forgotten);
+  rte_tel_data_add_dict_u64(d, "reports_ignored", s.reports_ignored);
+  rte_tel_data_add_dict_u64(d, "republish_failed", s.republish_failed);
+  rte_tel_data_add_dict_u64(d, "republished", g_registered->store->republished());
+  return 0;
+}
+
 }  // namespace
 
-void RegisterTelemetry(std::vector<const WorkerCounters*> workers, SnapshotStore* store) {
-  g_registered = new Registered{std::move(workers), store};  // lives as long as the process
+void RegisterTelemetry(std::vector<const WorkerCounters*> workers, SnapshotStore* store,
+                       const NeighborResolver* neighbors) {
+  g_registered = new Registered{std::move(workers), store, neighbors};  // lives as long as the process
   rte_telemetry_register_cmd("/causeway/counters", Counters, "Dataplane counters summed over workers");
   rte_telemetry_register_cmd("/causeway/snapshot", Snapshot, "Published snapshot: version, published, refused");
   rte_telemetry_register_cmd("/causeway/services", Services, "Packets and bytes forwarded per service id");
   rte_telemetry_register_cmd("/causeway/backends", Backends, "Packets and bytes forwarded per backend id");
+  rte_telemetry_register_cmd("/causeway/neighbors", Neighbors, "Next hops: MAC and state (static, learned by ARP/ND)");
+  rte_telemetry_register_cmd("/causeway/neighbor_stats", NeighborStatsCmd,
+                             "Neighbour resolution: requests sent, replies learned, MACs changed, forgotten");
 }
 
 }  // namespace causeway::dataplane

@@ -3,6 +3,9 @@
 //   /causeway/snapshot   the published snapshot's version, tables published and refused
 //   /causeway/services   "<service id>_packets" / "_bytes" forwarded, over all workers and snapshots
 //   /causeway/backends   the same per backend id
+//   /causeway/neighbors  the neighbour table, a line per next hop: "ADDRESS MAC STATE [confirmed N ms
+//                        ago]", STATE one of static, reachable, probing, unresolved (MAC "-")
+//   /causeway/neighbor_stats  requests sent, replies learned, MACs changed, forgotten, …
 // DPDK's callbacks take no user argument, so the process registers its workers here once.
 #ifndef CAUSEWAY_DATAPLANE_TELEMETRY_H_
 #define CAUSEWAY_DATAPLANE_TELEMETRY_H_
@@ -10,12 +13,15 @@
 #include <vector>
 
 #include "dataplane/counters.h"
+#include "dataplane/neighbor_resolver.h"
 #include "dataplane/snapshot_store.h"
 
 namespace causeway::dataplane {
 
-// Call once, before workers start; the objects must outlive the EAL.
-void RegisterTelemetry(std::vector<const WorkerCounters*> workers, SnapshotStore* store);
+// Call once, before workers start; the objects must outlive the EAL. `neighbors` may be null (no
+// dynamic resolution: the neighbour commands list the static entries only).
+void RegisterTelemetry(std::vector<const WorkerCounters*> workers, SnapshotStore* store,
+                       const NeighborResolver* neighbors = nullptr);
 
 }  // namespace causeway::dataplane
 

@@ -28,6 +28,12 @@ struct alignas(64) WorkerContext {
   // Every worker's inbound ring, by worker id (null when there is a single worker): a NAT reply that
   // RSS delivered to another worker than the one owning its port is handed over through them.
   rte_ring* const* handoff = nullptr;
+  // Where (address, MAC) pairs heard from next hops go to the control side's neighbour table
+  // (NeighborReport elements, many producers); null: not reported.
+  rte_ring* neighbor_reports = nullptr;
+  // Frames the control side built (ARP requests, neighbour solicitations), each with its port in
+  // mbuf->port, for this worker to send on its own TX queue; null for every worker but one.
+  rte_ring* control_tx = nullptr;
   WorkerCounters counters;
 };
 

@@ -8,6 +8,29 @@
 #include "dataplane/tx.h"
 
 namespace causeway::dataplane {
+namespace {
+
+// Frames carrying their port in mbuf->port, sent on this worker's queue of that port; frames for a
+// port the worker does not serve are freed.
+void SendControlFrames(rte_mbuf** frames, uint16_t n, const std::vector<PortQueue>& ports, rte_mbuf** scratch,
+                       WorkerCounters& counters) {
+  uint16_t left = n;
+  for (const PortQueue& pq : ports) {
+    uint16_t mine = 0, kept = 0;
+    for (uint16_t i = 0; i < left; ++i) {
+      if (frames[i]->port == pq.port) {
+        scratch[mine++] = frames[i];
+      } else {
+        frames[kept++] = frames[i];
+      }
+    }
+    SendBurst(pq.port, pq.queue, scratch, mine, counters);
+    left = kept;
+  }
+  rte_pktmbuf_free_bulk(frames, left);
+}
+
+}  // namespace
 
 void RunWorker(WorkerContext& ctx, SnapshotStore& store, const std::vector<PortQueue>& ports,
                const WorkerLoopConfig& config, const std::atomic<bool>& stop) {
@@ -34,6 +57,11 @@ void RunWorker(WorkerContext& ctx, SnapshotStore& store, const std::vector<PortQ
         const uint16_t m = ProcessHandoff(ctx, store.Current(), in, static_cast<uint16_t>(n), now_ms, out);
         SendBurst(ports[0].port, ports[0].queue, out, m, ctx.counters);
       }
+    }
+    if (ctx.control_tx != nullptr) {
+      // ARP requests / neighbour solicitations from the control side, on this worker's queues.
+      const unsigned n = rte_ring_sc_dequeue_burst(ctx.control_tx, reinterpret_cast<void**>(in), kBurstSize, nullptr);
+      if (n > 0) SendControlFrames(in, static_cast<uint16_t>(n), ports, out, ctx.counters);
     }
     for (const PortQueue& pq : ports) {
       if (pq.host_port >= 0) {

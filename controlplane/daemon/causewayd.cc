@@ -4,6 +4,7 @@
 //   causewayd --listen=unix:/run/causeway/causeway.sock --state_dir=/var/lib/causeway
 //       --neighbors=10.0.0.2@02:00:00:00:00:02 -- -l 0-1 --vdev=net_af_packet0,iface=eth1
 //
+// Next hops not in --neighbors are resolved by ARP/ND (--resolve_neighbors, on by default).
 // Then every compiled snapshot goes to the dataplane's SnapshotStore (RCU swap to the workers);
 // without a dataplane, snapshots are only logged (a control-plane-only gateway, for tests and tools).
 #include <signal.h>
@@ -49,8 +50,13 @@ ABSL_FLAG(std::string, metrics_listen, "",
           "empty: off");
 ABSL_FLAG(std::string, tls_client_ca, "", "CA (PEM) that client certificates must be signed by (mutual TLS)");
 // Dataplane settings (used only with EAL arguments after `--`).
-ABSL_FLAG(std::vector<std::string>, neighbors, {}, "static next hops, IP@MAC, comma-separated");
-ABSL_FLAG(std::string, default_next_hop_mac, "", "MAC for next hops not in --neighbors (a router); empty: drop");
+ABSL_FLAG(std::vector<std::string>, neighbors, {},
+          "static next hops, IP@MAC, comma-separated; they always win over MACs learned by ARP/ND");
+ABSL_FLAG(bool, resolve_neighbors, true,
+          "resolve next hops missing from --neighbors by ARP (IPv4) and neighbour discovery (IPv6), asked from the "
+          "gateway's address nearest each next hop, refreshed every 30 s; see /causeway/neighbors in DPDK telemetry");
+ABSL_FLAG(std::string, default_next_hop_mac, "",
+          "MAC for next hops neither in --neighbors nor resolved (a router); empty: drop");
 ABSL_FLAG(std::vector<std::string>, tunnel_sources, {}, "outer source addresses for encapsulation (one IPv4, one IPv6)");
 ABSL_FLAG(std::vector<std::string>, snat_addresses, {},
           "full-NAT source addresses (island mode), comma-separated; default: the gateway's first address of each family");
@@ -112,6 +118,7 @@ absl::StatusOr<causeway::dataplane::GatewayOptions> DataplaneOptions() {
   o.flow_table_size = absl::GetFlag(FLAGS_flow_table_size);
   o.mbufs_per_port = absl::GetFlag(FLAGS_mbufs_per_port);
   o.exception_tap = absl::GetFlag(FLAGS_exception_tap);
+  o.resolve_neighbors = absl::GetFlag(FLAGS_resolve_neighbors);
   return o;
 }
 

@@ -10,7 +10,9 @@ Three services: 10.99.1.100 (IPIP 4in4), 10.99.1.101 (GUE over IPv4) and fd99:1:
 The client reaches them through the gateway addresses 10.99.0.1 / fd99::1, answered by causewayd's
 ARP and neighbour discovery. Each backend runs dsr_backend.py, which checks every encapsulated
 packet it captures and decapsulates it into a TUN device, so the backend's kernel answers the client
-directly (DSR). Asserts: UDP and TCP through both backends of every service, a flow stays on one
+directly (DSR). No static neighbours: causewayd resolves the backends' MACs by ARP and neighbour
+discovery, answered by the backends' kernels (asserted through /causeway/neighbors before any traffic).
+Asserts: UDP and TCP through both backends of every service, a flow stays on one
 backend, the host behind causewayd's exception TAP answers TCP on its own address, every captured IPIP packet is well formed, the /causeway/ telemetry
 commands answer, causewayd stops cleanly on SIGTERM with exit code 0. Needs root (namespaces); exits 77 (skipped) otherwise.
 
@@ -96,15 +98,15 @@ class Topology:
                 f.write("service %d %s\nfrontend %s %d tcp\nfrontend %s %d udp\n" % (sid + 1, forwarding, vip, PORT, vip, PORT))
                 for i, addr in enumerate(addrs.values()):
                     f.write("backend %d %s\n" % (2 * sid + i + 1, addr))
-        neighbors = ["--neighbor=%s,%s" % (addr, mac_of(NS[b], "e0")) for b, addr in BACKENDS.items()]
-        neighbors += ["--neighbor=%s,%s" % (addr, mac_of(NS[b], "e0")) for b, addr in BACKENDS6.items()]
+        # No static neighbours: causewayd resolves the backends by ARP and neighbour discovery, and
+        # the backends' kernels answer.
         self.prefix = TAG
         self.lb = subprocess.Popen(
             ["ip", "netns", "exec", NS["lb"], causewayd, "-l" if workers == 1 else "--lcores",
              "0" if workers == 1 else ",".join("%d@%d" % (i, i % os.cpu_count()) for i in range(workers + 1)),
              "--no-pci", "--no-huge", "-m", "256", "--no-shconf", "--file-prefix", self.prefix, "--log-level=error",
              "--vdev=net_af_packet0,iface=l0,framecnt=4096,qpairs=%d" % workers, "--", "--snapshot-file=" + snap,
-             "--idle-sleep-us=200", "--flow-table-size=65536", "--exception-tap=cwhost"] + neighbors,
+             "--idle-sleep-us=200", "--flow-table-size=65536", "--exception-tap=cwhost"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.procs.append(self.lb)
         # Read until causewayd says the port and the exception path are up (DPDK logs may come
@@ -172,6 +174,20 @@ def telemetry(prefix, command):
         s.close()
 
 
+def wait_for_neighbors(prefix, expected, timeout=10):
+    """Polls /causeway/neighbors until every next hop in `expected` (address -> MAC) shows that MAC,
+    learned (not static); returns the table."""
+    deadline = time.time() + timeout
+    while True:
+        # One line per next hop: "ADDRESS MAC STATE ...".
+        table = {line.split()[0]: line.split(None, 1)[1] for line in telemetry(prefix, "/causeway/neighbors")}
+        if all(table.get(a, "").lower().startswith(mac + " reachable") for a, mac in expected.items()):
+            return table
+        if time.time() > deadline:
+            raise AssertionError("next hops not resolved within %ds: %s (want %s)" % (timeout, table, expected))
+        time.sleep(0.1)
+
+
 def udp_round(sport, vip=VIP):
     v6 = ":" in vip
     s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
@@ -224,6 +240,9 @@ def main():
     try:
         topo.build()
         topo.start(causewayd, helper, workers)
+        # The backends' MACs come from their kernels' ARP replies and neighbour advertisements.
+        expected = {addr: mac_of(NS[b], "e0") for b, addr in list(BACKENDS.items()) + list(BACKENDS6.items())}
+        print("neighbours:", wait_for_neighbors(TAG, expected), flush=True)
         root = os.open("/proc/self/ns/net", os.O_RDONLY)
         in_ns(NS["cli"])
         results = {}
@@ -252,6 +271,11 @@ def main():
         assert tel["forwarded_new_flow"] >= 3 * (30 + 1 + 12) and tel["nd_replies"] >= 1
         assert tel["to_host"] > 0 and tel["from_host"] > 0
         assert telemetry(TAG, "/causeway/snapshot")["version"] == 1
+        nstats = telemetry(TAG, "/causeway/neighbor_stats")
+        print("neighbour resolution:", nstats)
+        assert nstats["requests_sent"] >= 4 and nstats["replies_learned"] >= 4 and nstats["macs_changed"] == 0
+        assert nstats["republished"] >= 1 and tel["neighbor_reported"] >= 4
+        assert tel.get("drop_no_neighbor", 0) == 0, "frames dropped for want of a MAC after resolution"
         per_backend = telemetry(TAG, "/causeway/backends")
         print("per backend:", per_backend)
         assert all(per_backend["%d_packets" % i] > 0 for i in range(1, 7))

@@ -1,0 +1,70 @@
+#include "dataplane/neighbor_report.h"
+
+#include <rte_arp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_ring_elem.h>
+
+#include <cstring>
+
+#include "dataplane/checksum.h"
+
+namespace causeway::dataplane {
+namespace {
+
+constexpr uint8_t kOptTargetLinkLayer = 2;
+// ICMPv6 type, code, checksum, flags + reserved (8), target (16), then options.
+constexpr uint32_t kNaFixedLen = 24;
+
+bool Usable(const rte_ether_addr& mac) {
+  return rte_is_unicast_ether_addr(&mac) && !rte_is_zero_ether_addr(&mac);
+}
+
+// The target link-layer address option of an advertisement (RFC 4861 4.6.1), or false.
+bool FindTargetMac(const uint8_t* options, uint32_t len, rte_ether_addr& mac) {
+  uint32_t off = 0;
+  while (off + 2 <= len) {
+    const uint32_t opt_len = options[off + 1] * 8u;
+    if (opt_len == 0 || off + opt_len > len) return false;  // length 0 is invalid (RFC 4861 4.6)
+    if (options[off] == kOptTargetLinkLayer && opt_len >= 8) {
+      std::memcpy(&mac, options + off + 2, 6);
+      return true;
+    }
+    off += opt_len;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool ReportNeighbor(const rte_mbuf* m, const ParsedPacket& p, const Tables& t, rte_ring* reports,
+                    BurstCounters& counters) {
+  if (reports == nullptr) return false;
+  const uint8_t* l3 = rte_pktmbuf_mtod_offset(m, const uint8_t*, p.l2_len);
+  NeighborReport r;
+  if (!p.ipv6) {
+    // ARP (request or reply): the sender's protocol and hardware addresses.
+    const auto* arp = reinterpret_cast<const rte_arp_hdr*>(l3);
+    std::memcpy(r.address.data(), &arp->arp_data.arp_sip, 4);
+    r.mac = arp->arp_data.arp_sha;
+  } else {
+    if (p.ttl != 255 || p.l3_len != sizeof(rte_ipv6_hdr)) return false;
+    const auto* ip = reinterpret_cast<const rte_ipv6_hdr*>(l3);
+    const uint8_t* icmp = l3 + sizeof(rte_ipv6_hdr);
+    const uint32_t len = p.ip_len - sizeof(rte_ipv6_hdr);
+    // Summed over the message with its checksum field, a valid one comes to zero.
+    if (Ipv6UpperChecksum(ip->src_addr, ip->dst_addr, IPPROTO_ICMPV6, icmp, len) != 0) return false;
+    if (len < kNaFixedLen || !FindTargetMac(icmp + kNaFixedLen, len - kNaFixedLen, r.mac)) return false;
+    std::memcpy(r.address.data(), icmp + 8, 16);
+    r.ipv6 = 1;
+  }
+  if (!Usable(r.mac) || !t.WantsNeighbor(r.address.data(), p.ipv6)) return false;
+  if (rte_ring_mp_enqueue_elem(reports, &r, sizeof r) != 0) {
+    counters.Add(Counter::neighbor_report_lost);
+  } else {
+    counters.Add(Counter::neighbor_reported);
+  }
+  return true;
+}
+
+}  // namespace causeway::dataplane

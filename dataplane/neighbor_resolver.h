@@ -1,0 +1,97 @@
+// Dynamic neighbour resolution, on the control thread (never a worker): every Tick() it
+//   1. takes the (address, MAC) reports workers put on reports() (ARP replies, neighbour
+//      advertisements and ARP requests from wanted next hops) into its NeighborTable,
+//   2. follows the current tables' list of next hops to resolve (those without a static entry),
+//   3. builds the ARP requests / neighbour solicitations due — from the gateway's own address
+//      nearest the next hop, out of every port — and puts them on tx(), a ring that one worker
+//      drains onto its own TX queue (so any PMD works, af_packet included, and only workers touch
+//      the queues),
+//   4. when a MAC was learned, changed or forgotten, hands the learned MACs to the SnapshotStore,
+//      which compiles the last snapshot again and swaps it in through RCU: has_mac becomes true
+//      and forwarding starts (static entries always win).
+// Telemetry reads View() and stats() from another thread: the table is behind a mutex (off the
+// fast path), the counters are atomics.
+#ifndef CAUSEWAY_DATAPLANE_NEIGHBOR_RESOLVER_H_
+#define CAUSEWAY_DATAPLANE_NEIGHBOR_RESOLVER_H_
+
+#include <rte_ether.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dataplane/neighbor_table.h"
+#include "dataplane/snapshot_store.h"
+
+struct rte_mempool;
+struct rte_ring;
+
+namespace causeway::dataplane {
+
+struct NeighborStats {
+  uint64_t requests_sent = 0;    // ARP requests and neighbour solicitations put on the TX ring
+  uint64_t requests_lost = 0;    // no mbuf, or the TX ring full
+  uint64_t replies_learned = 0;  // reports that taught or confirmed a MAC
+  uint64_t macs_changed = 0;     // a next hop's MAC replaced by another
+  uint64_t forgotten = 0;        // MACs aged out
+  uint64_t reports_ignored = 0;  // reports for addresses no longer wanted
+  uint64_t republish_failed = 0;
+};
+
+// One line of the table as an operator sees it.
+struct NeighborView {
+  std::string address;
+  std::string mac;     // empty when unresolved
+  std::string state;   // static, reachable, probing, unresolved
+  int64_t confirmed_ago_ms = -1;  // learned entries: since the last reply
+};
+
+class NeighborResolver {
+ public:
+  struct Port {
+    uint16_t id = 0;
+    rte_ether_addr mac{};
+  };
+  // Creates the report ring (many producers, one consumer), the TX ring (one producer, one
+  // consumer) and a small mbuf pool for the requests.
+  static absl::StatusOr<std::unique_ptr<NeighborResolver>> Create(SnapshotStore* store, std::vector<Port> ports,
+                                                                   NeighborTimings timings = {});
+  // Frames still on the TX ring are freed. Workers must have stopped.
+  ~NeighborResolver();
+
+  rte_ring* reports() const { return reports_; }
+  rte_ring* tx() const { return tx_; }
+  rte_mempool* pool() const { return pool_; }
+
+  // One round (see above), on the control thread only; `now_ms` from a monotonic clock.
+  void Tick(uint64_t now_ms);
+
+  NeighborStats stats() const;
+  std::vector<NeighborView> View(uint64_t now_ms) const;
+
+ private:
+  NeighborResolver(SnapshotStore* store, std::vector<Port> ports, NeighborTimings timings)
+      : store_(store), ports_(std::move(ports)), table_(timings) {}
+  void Send(const NeighborTable::Probe& probe);
+
+  SnapshotStore* const store_;
+  const std::vector<Port> ports_;
+  rte_ring* reports_ = nullptr;
+  rte_ring* tx_ = nullptr;
+  rte_mempool* pool_ = nullptr;
+  uint32_t wants_generation_ = 0;
+  mutable std::mutex mu_;  // table_: the control thread writes, telemetry reads
+  NeighborTable table_;
+  struct Counters {
+    std::atomic<uint64_t> requests_sent{0}, requests_lost{0}, replies_learned{0}, macs_changed{0}, forgotten{0},
+        reports_ignored{0}, republish_failed{0};
+  } counters_;
+};
+
+}  // namespace causeway::dataplane
+
+#endif  // CAUSEWAY_DATAPLANE_NEIGHBOR_RESOLVER_H_
