@@ -34,6 +34,7 @@ ControlPlane::ControlPlane(Options options, snapshot::SnapshotSink* sink)
       sink_(sink),
       clock_(options_.clock != nullptr ? options_.clock : partition::Clock::Real()),
       started_(clock_->Now()),
+      files_(options_.state_dir.empty() ? nullptr : std::make_unique<state::StateFiles>(options_.state_dir)),
       publisher_([this] { PublisherLoop(); }) {}
 
 ControlPlane::~ControlPlane() {
@@ -46,7 +47,7 @@ ControlPlane::~ControlPlane() {
 
 absl::Status ControlPlane::Restore() {
   if (options_.state_dir.empty()) return absl::OkStatus();
-  absl::StatusOr<std::optional<v1::SavedState>> saved = state::LoadState(options_.state_dir);
+  absl::StatusOr<std::optional<v1::SavedState>> saved = files_->Load();
   if (!saved.ok()) return saved.status();
   if (!saved->has_value()) return absl::OkStatus();
   absl::MutexLock lock(&mu_);
@@ -202,12 +203,12 @@ absl::Status ControlPlane::PublishRound(Round& round) {
   // once, and tell nobody until both are done.
   absl::Status persisted;
   std::thread writer;
-  if (!options_.state_dir.empty() && round.state_changed) {
+  if (files_ != nullptr && round.state_changed) {
     // Both threads only read round.model.
     writer = std::thread([&] {
       *round.saved.mutable_state() = round.model.ToState();
       for (const auto& [key, w] : round.model.fencing) (*round.saved.mutable_fencing())[key] = w;
-      persisted = state::SaveState(options_.state_dir, round.saved);
+      persisted = files_->Save(round.saved);
     });
   }
   absl::StatusOr<compile::Compiler::Result> compiled = compiler_.Compile(round.model, round.version, round.overlay, round.partition);

@@ -30,6 +30,7 @@
 #include "controlplane/snapshot/compiled_snapshot.h"
 #include "controlplane/snapshot/dataplane_stats.h"
 #include "controlplane/state/model.h"
+#include "controlplane/state/persist.h"
 #include "controlplane/state/validate.h"
 
 namespace causeway::server {
@@ -179,6 +180,7 @@ class ControlPlane {
   uint64_t last_compiled_services_ ABSL_GUARDED_BY(mu_) = 0;
   // Used by the publisher thread only (and by Restore while the publisher is idle).
   compile::Compiler compiler_;
+  std::unique_ptr<state::StateFiles> files_;  // null when nothing is persisted
   mutable absl::Mutex watchers_mu_ ABSL_ACQUIRED_AFTER(mu_);
   std::vector<std::weak_ptr<Watcher>> watchers_ ABSL_GUARDED_BY(watchers_mu_);
   // Taken before mu_ when both are held.

@@ -1,8 +1,11 @@
 #include "controlplane/state/persist.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -12,14 +15,21 @@
 namespace causeway::state {
 namespace {
 
+// A slot's header: magic, then XXH3-64 of everything after it (version, length, payload), then the
+// version and the payload's length; all little-endian (x86).
+constexpr char kMagic[8] = {'C', 'W', 'S', 'T', 'A', 'T', 'E', '1'};
+constexpr size_t kHeader = 32;
+// Slots grow to twice what the state needs, in steps of this.
+constexpr uint64_t kGrain = 64 * 1024;
+
 absl::Status Errno(const std::string& what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
 }
 
-absl::Status WriteAll(int fd, const std::string& data, const std::string& path) {
+absl::Status WriteAllAt(int fd, const char* data, size_t size, uint64_t offset, const std::string& path) {
   size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+  while (done < size) {
+    const ssize_t n = ::pwrite(fd, data + done, size - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return Errno("write " + path);
@@ -29,42 +39,165 @@ absl::Status WriteAll(int fd, const std::string& data, const std::string& path) 
   return absl::OkStatus();
 }
 
+uint64_t Word(const std::string& bytes, size_t at) {
+  uint64_t v = 0;
+  std::memcpy(&v, bytes.data() + at, sizeof v);
+  return v;
+}
+
+// What a slot file holds: nothing yet (missing, or only zeros), a valid record, or something else
+// (a torn save, or damage).
+struct Record {
+  enum Kind { kEmpty, kValid, kUnreadable } kind = kEmpty;
+  uint64_t version = 0;
+  std::string payload;
+};
+
+Record Decode(const std::string& bytes) {
+  Record r;
+  if (std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == 0; })) return r;
+  r.kind = Record::kUnreadable;
+  if (bytes.size() < kHeader || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return r;
+  const uint64_t length = Word(bytes, 24);
+  if (length > bytes.size() - kHeader) return r;
+  if (XXH3_64bits(bytes.data() + 16, 16 + length) != Word(bytes, 8)) return r;
+  r.kind = Record::kValid;
+  r.version = Word(bytes, 16);
+  r.payload.assign(bytes, kHeader, length);
+  return r;
+}
+
+absl::StatusOr<std::string> ReadAll(int fd, const std::string& path) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return Errno("stat " + path);
+  std::string bytes(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::pread(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Errno("read " + path);
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  bytes.resize(done);
+  return bytes;
+}
+
 }  // namespace
 
-absl::Status SaveState(const std::string& dir, const v1::SavedState& saved) {
-  // Binary protobuf: ~10x faster to write than JSON, and every push waits for this write.
-  // `causewayctl` prints the same state as YAML or JSON for people.
-  std::string bytes;
-  if (!saved.SerializeToString(&bytes)) return absl::InternalError("encoding state");
-  const std::string final_path = dir + "/" + kStateFile;
-  const std::string temp_path = final_path + ".tmp";
-  const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Errno("open " + temp_path);
-  absl::Status status = WriteAll(fd, bytes, temp_path);
-  if (status.ok() && ::fsync(fd) != 0) status = Errno("fsync " + temp_path);
-  if (::close(fd) != 0 && status.ok()) status = Errno("close " + temp_path);
-  if (!status.ok()) return status;
-  if (::rename(temp_path.c_str(), final_path.c_str()) != 0) return Errno("rename " + temp_path);
-  // The rename is durable only once the directory is.
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0) return Errno("open " + dir);
-  const int rc = ::fsync(dir_fd);
-  ::close(dir_fd);
-  if (rc != 0) return Errno("fsync " + dir);
+StateFiles::~StateFiles() {
+  for (Slot& s : slots_) {
+    if (s.fd >= 0) ::close(s.fd);
+  }
+}
+
+absl::Status StateFiles::Open(int index) {
+  Slot& slot = slots_[index];
+  if (slot.fd >= 0) return absl::OkStatus();
+  const std::string path = absl::StrCat(dir_, "/", kSlotFiles[index]);
+  slot.fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (slot.fd < 0 && errno == ENOENT) {
+    slot.fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (slot.fd < 0) return Errno("create " + path);
+    // The new name is durable only once the directory is; an empty slot reads as nothing saved.
+    const int dir_fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0) return Errno("open " + dir_);
+    const int rc = ::fsync(dir_fd);
+    ::close(dir_fd);
+    if (rc != 0) return Errno("fsync " + dir_);
+  }
+  if (slot.fd < 0) return Errno("open " + path);
+  struct stat st;
+  if (::fstat(slot.fd, &st) != 0) return Errno("stat " + path);
+  slot.capacity = static_cast<uint64_t>(st.st_size);
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<v1::SavedState>> LoadState(const std::string& dir) {
-  const std::string path = dir + "/" + kStateFile;
-  if (::access(path.c_str(), F_OK) != 0) {
-    if (errno == ENOENT) return std::optional<v1::SavedState>();
-    return Errno("access " + path);
+absl::StatusOr<std::optional<v1::SavedState>> StateFiles::Load() {
+  loaded_ = true;
+  Record records[2];
+  for (int i = 0; i < 2; ++i) {
+    const std::string path = absl::StrCat(dir_, "/", kSlotFiles[i]);
+    if (::access(path.c_str(), F_OK) != 0) {
+      if (errno == ENOENT) continue;
+      return Errno("access " + path);
+    }
+    if (absl::Status s = Open(i); !s.ok()) return s;
+    absl::StatusOr<std::string> bytes = ReadAll(slots_[i].fd, path);
+    if (!bytes.ok()) return bytes.status();
+    records[i] = Decode(*bytes);
+    slots_[i].version = records[i].version;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InternalError(absl::StrCat("cannot read ", path));
+  const bool valid[2] = {records[0].kind == Record::kValid, records[1].kind == Record::kValid};
+  if (valid[0] || valid[1]) {
+    newest_ = !valid[0] || (valid[1] && records[1].version > records[0].version) ? 1 : 0;
+    v1::SavedState saved;
+    if (!saved.ParseFromString(records[newest_].payload)) {
+      return absl::DataLossError(absl::StrCat(dir_, "/", kSlotFiles[newest_], ": not a saved state"));
+    }
+    return std::optional<v1::SavedState>(std::move(saved));
+  }
+  if (records[0].kind == Record::kUnreadable || records[1].kind == Record::kUnreadable) {
+    return absl::DataLossError(
+        absl::StrCat("no readable saved state in ", dir_, "/", kSlotFiles[0], " or ", kSlotFiles[1]));
+  }
+  const std::string legacy = absl::StrCat(dir_, "/", kLegacyStateFile);
+  if (::access(legacy.c_str(), F_OK) != 0) {
+    if (errno == ENOENT) return std::optional<v1::SavedState>();
+    return Errno("access " + legacy);
+  }
+  legacy_present_ = true;
+  std::ifstream in(legacy, std::ios::binary);
+  if (!in) return absl::InternalError(absl::StrCat("cannot read ", legacy));
   v1::SavedState saved;
-  if (!saved.ParseFromIstream(&in)) return absl::DataLossError(absl::StrCat(path, ": not a saved state"));
+  if (!saved.ParseFromIstream(&in)) return absl::DataLossError(absl::StrCat(legacy, ": not a saved state"));
   return std::optional<v1::SavedState>(std::move(saved));
 }
+
+absl::Status StateFiles::Save(const v1::SavedState& saved) {
+  // Which slot holds the newest state decides which one may be overwritten.
+  if (!loaded_) (void)Load();
+  const int target = newest_ == 0 ? 1 : 0;
+  if (absl::Status s = Open(target); !s.ok()) return s;
+  Slot& slot = slots_[target];
+  const std::string path = absl::StrCat(dir_, "/", kSlotFiles[target]);
+
+  // Binary protobuf: ~10x faster to write than JSON, and every push waits for this write.
+  // `causewayctl` prints the same state as YAML or JSON for people.
+  std::string bytes(kHeader, '\0');
+  if (!saved.AppendToString(&bytes)) return absl::InternalError("encoding state");
+  const uint64_t version = saved.version();
+  const uint64_t length = bytes.size() - kHeader;
+  std::memcpy(bytes.data(), kMagic, sizeof kMagic);
+  std::memcpy(bytes.data() + 16, &version, sizeof version);
+  std::memcpy(bytes.data() + 24, &length, sizeof length);
+  const uint64_t checksum = XXH3_64bits(bytes.data() + 16, 16 + length);
+  std::memcpy(bytes.data() + 8, &checksum, sizeof checksum);
+
+  // Growing allocates blocks and changes the size: metadata, so a full fsync this once. Zeros are
+  // written (not just allocated) so that later saves overwrite initialised blocks.
+  bool grew = false;
+  if (slot.capacity < bytes.size()) {
+    const uint64_t capacity = (2 * bytes.size() + kGrain - 1) / kGrain * kGrain;
+    const std::string zeros(capacity - slot.capacity, '\0');
+    if (absl::Status s = WriteAllAt(slot.fd, zeros.data(), zeros.size(), slot.capacity, path); !s.ok()) return s;
+    slot.capacity = capacity;
+    grew = true;
+  }
+  if (absl::Status s = WriteAllAt(slot.fd, bytes.data(), bytes.size(), 0, path); !s.ok()) return s;
+  if ((grew ? ::fsync(slot.fd) : ::fdatasync(slot.fd)) != 0) return Errno("fsync " + path);
+  slot.version = version;
+  newest_ = target;
+  if (legacy_present_) {
+    // The slots win over it from now on; removing it only keeps people from reading a stale file.
+    ::unlink(absl::StrCat(dir_, "/", kLegacyStateFile).c_str());
+    legacy_present_ = false;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SaveState(const std::string& dir, const v1::SavedState& saved) { return StateFiles(dir).Save(saved); }
+
+absl::StatusOr<std::optional<v1::SavedState>> LoadState(const std::string& dir) { return StateFiles(dir).Load(); }
 
 }  // namespace causeway::state

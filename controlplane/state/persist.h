@@ -1,8 +1,18 @@
-// The last accepted state on disk, written atomically (temp file, fsync, rename, fsync of the
-// directory): a crash leaves either the old file or the new one, never a mix.
+// The last accepted state on disk, in two slot files written in turn (state-a.slot, state-b.slot):
+// each save overwrites the slot that does not hold the newest state, in place, and is durable once
+// one fdatasync returns. A slot is a header (magic, checksum, version, length) and a binary
+// causeway.v1.SavedState; loading takes the valid slot with the highest version, so a crash in the
+// middle of a save (a torn slot: its checksum fails) leaves the previous state, never a mix.
+//
+// Why not a temp file, fsync, rename and an fsync of the directory: that is two journal commits on
+// ext4 (the new file's metadata, then the rename), each a device flush, and every push waits for
+// them. Overwriting blocks that are already allocated and written changes no metadata that
+// fdatasync must flush: one data write and one flush. The slots grow (with a full fsync) only when
+// the state outgrows them.
 #ifndef CAUSEWAY_CONTROLPLANE_STATE_PERSIST_H_
 #define CAUSEWAY_CONTROLPLANE_STATE_PERSIST_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -11,12 +21,41 @@
 
 namespace causeway::state {
 
-inline constexpr char kStateFile[] = "state.pb";
+inline constexpr char kSlotFiles[2][13] = {"state-a.slot", "state-b.slot"};
+// Written by earlier versions (temp file and rename); read when there is no slot yet, and removed
+// once the state is in a slot.
+inline constexpr char kLegacyStateFile[] = "state.pb";
 
-// `dir`/state.pb: a binary causeway.v1.SavedState.
+class StateFiles {
+ public:
+  explicit StateFiles(std::string dir) : dir_(std::move(dir)) {}
+  ~StateFiles();
+  StateFiles(const StateFiles&) = delete;
+  StateFiles& operator=(const StateFiles&) = delete;
+
+  // nullopt when nothing was saved yet; DATA_LOSS when something was but no slot (nor the legacy
+  // file) can be read. Call before Save().
+  absl::StatusOr<std::optional<v1::SavedState>> Load();
+  // Durable when it returns OK. One caller at a time.
+  absl::Status Save(const v1::SavedState& saved);
+
+ private:
+  struct Slot {
+    int fd = -1;
+    uint64_t capacity = 0;  // bytes allocated and written (zeros past the record)
+    uint64_t version = 0;   // of the valid record it holds (0: none)
+  };
+  absl::Status Open(int index);
+
+  const std::string dir_;
+  Slot slots_[2];
+  int newest_ = -1;  // the slot holding the newest state, -1: none
+  bool loaded_ = false;
+  bool legacy_present_ = false;
+};
+
+// One-shot forms, for tools and tests.
 absl::Status SaveState(const std::string& dir, const v1::SavedState& saved);
-
-// nullopt when there is no saved state yet; an error when there is one that cannot be read.
 absl::StatusOr<std::optional<v1::SavedState>> LoadState(const std::string& dir);
 
 }  // namespace causeway::state

@@ -1,5 +1,6 @@
 // A restart loses no configuration: the last accepted state, version and per-source versions are
-// written atomically and read back, and a rejected push never reaches the disk.
+// written atomically (two slots in turn; a torn one falls back to the other) and read back, and a
+// rejected push never reaches the disk.
 #include <filesystem>
 #include <fstream>
 
@@ -32,8 +33,8 @@ TEST(Persistence, RestartWithTheSavedState) {
     ASSERT_FALSE(cp.Push(Snapshot(bad, "a2")).status.ok());
     before = cp.ListServices();
   }
-  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/state.pb"));
-  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/state.pb.tmp"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/state-a.slot"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/state.pb"));
 
   RecordingSink sink;
   server::ControlPlane restarted({.state_dir = dir.path()}, &sink);
@@ -60,6 +61,68 @@ TEST(Persistence, CorruptStateIsAnErrorNotAnEmptyStart) {
   const absl::Status s = cp.Restore();
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("state.pb"));
+}
+
+v1::SavedState Saved(uint64_t version) {
+  v1::SavedState s;
+  s.set_version(version);
+  *s.mutable_state() = TwoClusterState();
+  return s;
+}
+
+TEST(Persistence, SlotsAlternateAndTheNewestWins) {
+  TempDir dir;
+  state::StateFiles files(dir.path());
+  for (uint64_t v = 1; v <= 3; ++v) ASSERT_TRUE(files.Save(Saved(v)).ok());
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/state-b.slot"));
+  absl::StatusOr<std::optional<v1::SavedState>> s = state::LoadState(dir.path());
+  ASSERT_TRUE(s.ok() && s->has_value()) << s.status();
+  EXPECT_EQ((*s)->version(), 3u);
+}
+
+TEST(Persistence, TornSlotFallsBackToThePreviousState) {
+  TempDir dir;
+  {
+    state::StateFiles files(dir.path());
+    ASSERT_TRUE(files.Save(Saved(1)).ok());  // slot a
+    ASSERT_TRUE(files.Save(Saved(2)).ok());  // slot b
+  }
+  // A crash half-way through writing version 2: part of its payload never reached the disk.
+  std::fstream f(dir.path() + "/state-b.slot", std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(100);
+  f.write("\0\0\0\0", 4);
+  f.close();
+  absl::StatusOr<std::optional<v1::SavedState>> s = state::LoadState(dir.path());
+  ASSERT_TRUE(s.ok() && s->has_value()) << s.status();
+  EXPECT_EQ((*s)->version(), 1u);
+}
+
+TEST(Persistence, UnreadableSlotsAreAnError) {
+  TempDir dir;
+  std::ofstream(dir.path() + "/state-a.slot") << "\xff\xff\xff not a slot";
+  RecordingSink sink;
+  server::ControlPlane cp({.state_dir = dir.path()}, &sink);
+  const absl::Status s = cp.Restore();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("state-a.slot"));
+}
+
+TEST(Persistence, LegacyStateFileIsReadThenReplaced) {
+  TempDir dir;
+  std::ofstream(dir.path() + "/state.pb", std::ios::binary) << Saved(7).SerializeAsString();
+  RecordingSink sink;
+  {
+    server::ControlPlane cp({.state_dir = dir.path()}, &sink);
+    ASSERT_TRUE(cp.Restore().ok());
+    EXPECT_EQ(cp.version(), 7u);
+    v1::State s = TwoClusterState();
+    s.mutable_endpoints(0)->set_weight(5);
+    EXPECT_EQ(cp.Push(Snapshot(s, "a8")).version, 8u);
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/state.pb"));
+  server::ControlPlane restarted({.state_dir = dir.path()}, &sink);
+  ASSERT_TRUE(restarted.Restore().ok());
+  EXPECT_EQ(restarted.version(), 8u);
 }
 
 TEST(Persistence, NoDirectoryNoSavedState) {
