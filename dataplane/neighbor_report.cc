@@ -12,21 +12,23 @@
 namespace causeway::dataplane {
 namespace {
 
-constexpr uint8_t kOptTargetLinkLayer = 2;
-// ICMPv6 type, code, checksum, flags + reserved (8), target (16), then options.
-constexpr uint32_t kNaFixedLen = 24;
+constexpr uint8_t kOptSourceLinkLayer = 1, kOptTargetLinkLayer = 2;
+constexpr uint8_t kNeighborAdvert = 136;
+// ICMPv6 type, code, checksum, flags + reserved (8), target (16), then options: the same for
+// solicitations and advertisements (RFC 4861 4.3, 4.4).
+constexpr uint32_t kNdFixedLen = 24;
 
 bool Usable(const rte_ether_addr& mac) {
   return rte_is_unicast_ether_addr(&mac) && !rte_is_zero_ether_addr(&mac);
 }
 
-// The target link-layer address option of an advertisement (RFC 4861 4.6.1), or false.
-bool FindTargetMac(const uint8_t* options, uint32_t len, rte_ether_addr& mac) {
+// The link-layer address option of type `type` (RFC 4861 4.6.1), or false.
+bool FindMacOption(const uint8_t* options, uint32_t len, uint8_t type, rte_ether_addr& mac) {
   uint32_t off = 0;
   while (off + 2 <= len) {
     const uint32_t opt_len = options[off + 1] * 8u;
     if (opt_len == 0 || off + opt_len > len) return false;  // length 0 is invalid (RFC 4861 4.6)
-    if (options[off] == kOptTargetLinkLayer && opt_len >= 8) {
+    if (options[off] == type && opt_len >= 8) {
       std::memcpy(&mac, options + off + 2, 6);
       return true;
     }
@@ -54,8 +56,14 @@ bool ReportNeighbor(const rte_mbuf* m, const ParsedPacket& p, const Tables& t, r
     const uint32_t len = p.ip_len - sizeof(rte_ipv6_hdr);
     // Summed over the message with its checksum field, a valid one comes to zero.
     if (Ipv6UpperChecksum(ip->src_addr, ip->dst_addr, IPPROTO_ICMPV6, icmp, len) != 0) return false;
-    if (len < kNaFixedLen || !FindTargetMac(icmp + kNaFixedLen, len - kNaFixedLen, r.mac)) return false;
-    std::memcpy(r.address.data(), icmp + 8, 16);
+    // An advertisement names its target's MAC; a solicitation its sender's (an unspecified
+    // source, duplicate address detection, carries none and is no next hop).
+    const bool advert = icmp[0] == kNeighborAdvert;
+    if (len < kNdFixedLen || !FindMacOption(icmp + kNdFixedLen, len - kNdFixedLen,
+                                            advert ? kOptTargetLinkLayer : kOptSourceLinkLayer, r.mac)) {
+      return false;
+    }
+    std::memcpy(r.address.data(), advert ? icmp + 8 : ip->src_addr, 16);
     r.ipv6 = 1;
   }
   if (!Usable(r.mac) || !t.WantsNeighbor(r.address.data(), p.ipv6)) return false;

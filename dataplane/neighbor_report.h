@@ -1,5 +1,5 @@
 // The worker's half of neighbour resolution: an ARP reply or neighbour advertisement (or an ARP
-// request, whose sender reveals its MAC too) from a next hop the tables want resolved becomes an
+// request or neighbour solicitation, whose sender reveals its MAC too) from a next hop the tables want resolved becomes an
 // (address, MAC) report on a lock-free ring to the control side, which owns the neighbour table and
 // republishes the tables. Nothing else is done on the fast path: no table is written, no lock taken.
 #ifndef CAUSEWAY_DATAPLANE_NEIGHBOR_REPORT_H_
@@ -28,9 +28,10 @@ struct NeighborReport {
 };
 static_assert(sizeof(NeighborReport) % 4 == 0);
 
-// Reads the (address, MAC) pair a kArpRequest or kNeighborReply frame carries. Returns true when
-// the address is a next hop `t` wants resolved and the pair is usable (a unicast MAC; for an
-// advertisement hop limit 255, no extension headers and a target link-layer address option); then
+// Reads the (address, MAC) pair a kArpRequest, kNdSolicit or kNeighborReply frame carries (before
+// any reply is written into it). Returns true when the address is a next hop `t` wants resolved and
+// the pair is usable (a unicast MAC; for ND hop limit 255, no extension headers, a valid checksum and
+// the target's / sender's link-layer address option); then
 // the report is put on `reports` (counted neighbor_reported, or neighbor_report_lost when the ring
 // is full). Anything else returns false and changes nothing: answers for addresses we did not ask
 // about are never learned.

@@ -95,7 +95,7 @@ class Burst {
       case FrameKind::kDrop:
         return p.drop_reason == Counter::drop_unsupported ? NotOurs(m, p.drop_reason) : Drop(m, p.drop_reason);
       case FrameKind::kArpRequest:
-        // A next hop asking reveals its MAC too.
+        // A next hop asking reveals its MAC too (read before the frame becomes the reply).
         ReportNeighbor(m, p, t_, ctx_.neighbor_reports, counters_);
         return ReplyArp(m, p, t_, ctx_.port_mac) ? Send(m, Counter::arp_replies) : NotOurs(m, Counter::drop_not_for_us);
       case FrameKind::kNeighborReply:
@@ -103,6 +103,7 @@ class Burst {
         return NotOurs(m, ReportNeighbor(m, p, t_, ctx_.neighbor_reports, counters_) ? Counter::neighbor_replies
                                                                                       : Counter::drop_not_for_us);
       case FrameKind::kNdSolicit:
+        ReportNeighbor(m, p, t_, ctx_.neighbor_reports, counters_);
         return ReplyNeighborSolicit(m, p, t_, ctx_.port_mac) ? Send(m, Counter::nd_replies)
                                                              : NotOurs(m, Counter::drop_not_for_us);
       case FrameKind::kEchoRequest:

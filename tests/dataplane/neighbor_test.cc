@@ -232,6 +232,19 @@ TEST_F(NeighborTest, ArpRequestFromANextHopTeachesItsMac) {
   EXPECT_EQ(Hex(Forward(ClientSyn4(kVip4))), Hex(ExpectedIpip4(kHopMac, kHop4, kVip4)));
 }
 
+TEST_F(NeighborTest, NeighborSolicitationFromANextHopTeachesItsMac) {
+  const Ip6 solicited = V6("ff02::1:ff00:1");
+  const Bytes solicit = Ether({0x33, 0x33, 0xff, 0x00, 0x00, 0x01}, kHop6Mac, 0x86dd,
+                              Ipv6(kHop6, solicited, 58, NdMessage(135, 0, kGw6, 1, kHop6Mac, kHop6, solicited), 255));
+  ASSERT_EQ(Run({solicit}).size(), 1u);  // answered as before
+  EXPECT_EQ(h_.count(Counter::nd_replies), 1u);
+  EXPECT_EQ(h_.count(Counter::neighbor_reported), 1u);
+  resolver_->Tick(0);
+  const Bytes out = Forward(ClientSyn6());
+  ASSERT_GE(out.size(), 14u);
+  EXPECT_EQ(Hex(Bytes(out.begin(), out.begin() + 6)), Hex(Bytes(kHop6Mac.begin(), kHop6Mac.end())));
+}
+
 TEST_F(NeighborTest, StaticEntryNeverOverridden) {
   resolver_->Tick(0);
   for (const Bytes& f : TakeTx()) EXPECT_FALSE(AsksFor(f, kStaticHop4));
