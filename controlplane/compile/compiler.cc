@@ -1,6 +1,7 @@
 #include "controlplane/compile/compiler.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -292,7 +293,7 @@ absl::StatusOr<Compiler::Result> Compiler::Compile(const state::Model& m, uint64
     snap->services.push_back(done.compiled);
     if (done.write_view) snap->services.push_back(*done.write_view);
   }
-  cache_ = std::move(next);
+  retired_ = std::exchange(cache_, std::move(next));
   PruneBackendIds(m);
   result.snapshot = std::move(snap);
   return result;

@@ -83,6 +83,10 @@ class Compiler {
   // The tables and views of a service in the last compiled snapshot (for Explain and listings).
   std::shared_ptr<const topology::ServiceTables> TablesOf(const std::string& service) const;
 
+  // Frees what the last Compile() replaced. Compile() keeps it so that the caller can publish first
+  // and pay for the frees after (a recompiled big service: thousands of backends and its tables).
+  void DropRetired() { retired_.clear(); }
+
  private:
   struct Cached {
     uint64_t generation = 0;
@@ -105,6 +109,7 @@ class Compiler {
   void PruneBackendIds(const state::Model& m);
 
   std::map<std::string, Cached> cache_;
+  std::map<std::string, Cached> retired_;  // the cache before the last Compile(), until DropRetired()
   // Backend ids stay the same while a backend exists, so per-backend counters survive recompiles.
   std::map<maglev::EndpointKey, uint32_t> backend_ids_;
   uint32_t next_backend_id_ = 1;

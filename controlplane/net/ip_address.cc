@@ -54,6 +54,17 @@ uint32_t IpAddress::v4() const {
 }
 
 std::string IpAddress::ToString() const {
+  if (is_v4()) {
+    // By hand: glibc's inet_ntop formats IPv4 with sprintf, and every pushed endpoint's address is
+    // normalised through here.
+    std::string out;
+    out.reserve(15);
+    for (size_t i = 0; i < 4; ++i) {
+      if (i != 0) out.push_back('.');
+      absl::StrAppend(&out, static_cast<unsigned>(bytes_[i]));
+    }
+    return out;
+  }
   char buf[INET6_ADDRSTRLEN] = {};
   inet_ntop(is_v4() ? AF_INET : AF_INET6, bytes_.data(), buf, sizeof(buf));
   return buf;

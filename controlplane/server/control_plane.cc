@@ -219,18 +219,26 @@ absl::Status ControlPlane::PublishRound(Round& round) {
   const bool same_snapshot = !round.state_changed && compiled->recompiled == 0;
   if (sink_ != nullptr && !same_snapshot) sink_->Publish(compiled->snapshot);
 
-  absl::MutexLock lock(&mu_);
-  published_tables_.clear();
-  published_snapshot_ = compiled->snapshot;
-  for (const auto& [key, entry] : round.model.services) published_tables_[key] = compiler_.TablesOf(key);
-  // round.model stays valid for the observer: the published model shares its service entries.
-  published_model_ = round.model;
-  published_overlay_ = std::move(round.overlay);
-  published_stale_ = round.partition.stale;
-  published_partition_generation_ = round.partition_generation;
-  published_version_ = round.version;
-  last_compile_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  last_compiled_services_ = compiled->recompiled;
+  std::map<std::string, std::shared_ptr<const topology::ServiceTables>> tables;
+  for (const auto& [key, entry] : round.model.services) tables[key] = compiler_.TablesOf(key);
+  // What this round replaces is freed once the lock is released and the pushes are answered:
+  // for a big service, thousands of endpoint messages and the old tables.
+  std::shared_ptr<const snapshot::CompiledSnapshot> old_snapshot = compiled->snapshot;
+  state::Model old_model = round.model;  // round.model stays valid for the observer
+  compile::HealthOverlay old_overlay = std::move(round.overlay);
+  {
+    absl::MutexLock lock(&mu_);
+    std::swap(published_tables_, tables);
+    std::swap(published_snapshot_, old_snapshot);
+    std::swap(published_model_, old_model);
+    std::swap(published_overlay_, old_overlay);
+    published_stale_ = round.partition.stale;
+    published_partition_generation_ = round.partition_generation;
+    published_version_ = round.version;
+    last_compile_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    last_compiled_services_ = compiled->recompiled;
+  }
+  compiler_.DropRetired();
   return absl::OkStatus();
 }
 
