@@ -78,17 +78,18 @@ void NeighborResolver::Tick(uint64_t now_ms) {
       if (n < 64) break;
     }
 
-    bool forgot = false;
-    due = table_.Due(now_ms, &forgot);
-    if (forgot) counters_.forgotten.fetch_add(1, std::memory_order_relaxed);
-    changed |= forgot;
-    if (changed) learned = table_.Learned();
+    uint32_t forgotten = 0;
+    due = table_.Due(now_ms, &forgotten);
+    counters_.forgotten.fetch_add(forgotten, std::memory_order_relaxed);
+    // A republish that failed (memory for the tables) is tried again every round.
+    republish_due_ |= changed || forgotten > 0;
+    if (republish_due_) learned = table_.Learned();
   }
   for (const NeighborTable::Probe& p : due) Send(p);
+  if (!republish_due_) return;
   // Compiling the tables again takes a while: not under mu_ (telemetry waits on it).
-  if (changed && !store_->SetLearnedNeighbors(std::move(learned)).ok()) {
-    counters_.republish_failed.fetch_add(1, std::memory_order_relaxed);
-  }
+  republish_due_ = !store_->SetLearnedNeighbors(std::move(learned)).ok();
+  if (republish_due_) counters_.republish_failed.fetch_add(1, std::memory_order_relaxed);
 }
 
 void NeighborResolver::Send(const NeighborTable::Probe& probe) {

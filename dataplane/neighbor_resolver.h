@@ -84,6 +84,7 @@ class NeighborResolver {
   rte_ring* tx_ = nullptr;
   rte_mempool* pool_ = nullptr;
   uint32_t wants_generation_ = 0;
+  bool republish_due_ = false;  // the learned MACs changed and the store has not taken them yet
   mutable std::mutex mu_;  // table_: the control thread writes, telemetry reads
   NeighborTable table_;
   struct Counters {

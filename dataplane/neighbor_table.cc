@@ -64,12 +64,12 @@ bool NeighborTable::Learn(const net::IpAddress& address, const rte_ether_addr& m
   return changed;
 }
 
-std::vector<NeighborTable::Probe> NeighborTable::Due(uint64_t now_ms, bool* changed) {
+std::vector<NeighborTable::Probe> NeighborTable::Due(uint64_t now_ms, uint32_t* forgotten) {
   std::vector<Probe> due;
   for (Entry& e : entries_) {
     if (e.has_mac && now_ms - e.confirmed_ms >= timings_.forget_ms) {
       e.has_mac = false;
-      *changed = true;
+      ++*forgotten;
     }
     if (now_ms < e.next_probe_ms || !e.want.has_source) continue;
     Probe p{e.want, std::nullopt};

@@ -60,9 +60,9 @@ class NeighborTable {
   // table are ignored (*ignored set).
   bool Learn(const net::IpAddress& address, const rte_ether_addr& mac, uint64_t now_ms, bool* ignored = nullptr,
              bool* replaced = nullptr);
-  // The probes due at `now_ms` (their timers advance); forgets MACs unconfirmed for forget_ms, and
-  // says so in *changed.
-  std::vector<Probe> Due(uint64_t now_ms, bool* changed);
+  // The probes due at `now_ms` (their timers advance); forgets MACs unconfirmed for forget_ms and
+  // adds how many to *forgotten (then the tables need compiling again).
+  std::vector<Probe> Due(uint64_t now_ms, uint32_t* forgotten);
   // (next hop, MAC) for every resolved entry.
   std::vector<std::pair<net::IpAddress, rte_ether_addr>> Learned() const;
   const std::vector<Entry>& entries() const { return entries_; }

@@ -243,6 +243,13 @@ def main():
         # The backends' MACs come from their kernels' ARP replies and neighbour advertisements.
         expected = {addr: mac_of(NS[b], "e0") for b, addr in list(BACKENDS.items()) + list(BACKENDS6.items())}
         print("neighbours:", wait_for_neighbors(TAG, expected), flush=True)
+        # The requests came from the gateway's addresses with causewayd's MAC: the backends'
+        # kernels, answering them, learned those.
+        lb_mac = mac_of(NS["lb"], "l0")
+        for b in BACKENDS:
+            for family, gw in (("-4", GW), ("-6", GW6)):
+                neigh = sh("ip", family, "neigh", "show", gw, "dev", "e0", ns=NS[b], capture=True)
+                assert lb_mac in neigh.lower(), "%s: %s not learned from causewayd's request: %r" % (b, gw, neigh)
         root = os.open("/proc/self/ns/net", os.O_RDONLY)
         in_ns(NS["cli"])
         results = {}
