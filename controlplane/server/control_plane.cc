@@ -206,9 +206,8 @@ absl::Status ControlPlane::PublishRound(Round& round) {
   if (files_ != nullptr && round.state_changed) {
     // Both threads only read round.model.
     writer = std::thread([&] {
-      *round.saved.mutable_state() = round.model.ToState();
       for (const auto& [key, w] : round.model.fencing) (*round.saved.mutable_fencing())[key] = w;
-      persisted = files_->Save(round.saved);
+      persisted = files_->SaveSerialized(round.version, state::SerializeSaved(round.saved, round.model));
     });
   }
   absl::StatusOr<compile::Compiler::Result> compiled = compiler_.Compile(round.model, round.version, round.overlay, round.partition);

@@ -11,6 +11,8 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace causeway::state {
 namespace {
@@ -155,6 +157,14 @@ absl::StatusOr<std::optional<v1::SavedState>> StateFiles::Load() {
 }
 
 absl::Status StateFiles::Save(const v1::SavedState& saved) {
+  // Binary protobuf: ~10x faster to write than JSON, and every push waits for this write.
+  // `causewayctl` prints the same state as YAML or JSON for people.
+  std::string bytes;
+  if (!saved.SerializeToString(&bytes)) return absl::InternalError("encoding state");
+  return SaveSerialized(saved.version(), bytes);
+}
+
+absl::Status StateFiles::SaveSerialized(uint64_t version, const std::string& saved) {
   // Which slot holds the newest state decides which one may be overwritten.
   if (!loaded_) (void)Load();
   const int target = newest_ == 0 ? 1 : 0;
@@ -162,12 +172,9 @@ absl::Status StateFiles::Save(const v1::SavedState& saved) {
   Slot& slot = slots_[target];
   const std::string path = absl::StrCat(dir_, "/", kSlotFiles[target]);
 
-  // Binary protobuf: ~10x faster to write than JSON, and every push waits for this write.
-  // `causewayctl` prints the same state as YAML or JSON for people.
   std::string bytes(kHeader, '\0');
-  if (!saved.AppendToString(&bytes)) return absl::InternalError("encoding state");
-  const uint64_t version = saved.version();
-  const uint64_t length = bytes.size() - kHeader;
+  bytes.append(saved);
+  const uint64_t length = saved.size();
   std::memcpy(bytes.data(), kMagic, sizeof kMagic);
   std::memcpy(bytes.data() + 16, &version, sizeof version);
   std::memcpy(bytes.data() + 24, &length, sizeof length);
@@ -194,6 +201,37 @@ absl::Status StateFiles::Save(const v1::SavedState& saved) {
     legacy_present_ = false;
   }
   return absl::OkStatus();
+}
+
+std::string SerializeSaved(const v1::SavedState& head, const Model& m) {
+  using google::protobuf::internal::WireFormatLite;
+  std::string state;
+  {
+    google::protobuf::io::StringOutputStream stream(&state);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    // State's fields in number order, as its own serialization writes them: gateway = 1,
+    // clusters = 2, services = 3, endpoints = 4.
+    auto put = [&out](int field, const google::protobuf::MessageLite& message) {
+      out.WriteTag(WireFormatLite::MakeTag(field, WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+      out.WriteVarint32(static_cast<uint32_t>(message.ByteSizeLong()));
+      message.SerializeWithCachedSizes(&out);
+    };
+    if (m.has_gateway) put(1, m.gateway);
+    for (const auto& [name, c] : m.clusters) put(2, c);
+    for (const auto& [key, entry] : m.services) put(3, entry->service);
+    for (const auto& [key, entry] : m.services) {
+      for (const auto& [id, e] : entry->endpoints) put(4, e);
+    }
+  }
+  std::string bytes = head.SerializeAsString();
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.WriteTag(WireFormatLite::MakeTag(v1::SavedState::kStateFieldNumber, WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+    out.WriteVarint32(static_cast<uint32_t>(state.size()));
+    out.WriteRaw(state.data(), static_cast<int>(state.size()));
+  }
+  return bytes;
 }
 
 absl::Status SaveState(const std::string& dir, const v1::SavedState& saved) { return StateFiles(dir).Save(saved); }

@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "causeway/v1/config.pb.h"
+#include "controlplane/state/model.h"
 
 namespace causeway::state {
 
@@ -38,6 +39,8 @@ class StateFiles {
   absl::StatusOr<std::optional<v1::SavedState>> Load();
   // Durable when it returns OK. One caller at a time.
   absl::Status Save(const v1::SavedState& saved);
+  // The same for a SavedState already serialized (SerializeSaved), of version `version`.
+  absl::Status SaveSerialized(uint64_t version, const std::string& saved);
 
  private:
   struct Slot {
@@ -53,6 +56,11 @@ class StateFiles {
   bool loaded_ = false;
   bool legacy_present_ = false;
 };
+
+// `head` (version, source versions, fencing) with `m` as its state, serialized: it parses as head
+// with state = m.ToState(), but no message of the model is copied into a State first (for a big
+// service, thousands of endpoint messages per save).
+std::string SerializeSaved(const v1::SavedState& head, const Model& m);
 
 // One-shot forms, for tools and tests.
 absl::Status SaveState(const std::string& dir, const v1::SavedState& saved);
