@@ -3,8 +3,9 @@
 // not know the key can choose source ports that land on one backend: SipHash-1-3 is a keyed PRF,
 // unlike CRC32 whose seed is easy to undo (CRC is linear).
 //
-// The same 64-bit value serves twice: its low 32 bits are the flow table's signature (rte_hash
-// *_with_hash calls) and the whole value picks the Maglev slot (hash % table size).
+// It is computed when a flow is new (or its entry stale): the whole value picks the Maglev slot
+// (hash % table size) and its high half is the flow's encapsulation entropy, kept in its entry.
+// Established flows are found with a cheaper signature (FlowSignature, below) and never pay for it.
 #ifndef CAUSEWAY_DATAPLANE_FLOW_HASH_H_
 #define CAUSEWAY_DATAPLANE_FLOW_HASH_H_
 
@@ -68,6 +69,34 @@ inline uint64_t FlowHash(const FlowHashKey& key, const FlowKey& flow) {
     return SipHashWords<1, 3>(key, w, 2);
   }
   return SipHashWords<1, 3>(key, flow.words.data(), 5);
+}
+
+// The flow table's signature (rte_hash *_with_hash calls): what every packet pays, so it must be
+// cheap, and keyed, so that nobody can make many flows share one bucket pair (a seeded CRC would
+// not do: its collisions do not depend on the seed). Each worker's table draws its own random key:
+// signatures never leave the process, so gateways need not agree on them. Three 64x64→128-bit
+// multiplications of key-masked words, folded (the "mum" step of wyhash-like hashes): collisions
+// depend on the secret, though unlike SipHash it is not a PRF — good enough for bucket placement,
+// whose worst case is a flow forwarded by Maglev alone (flow_table_full), never a wrong backend.
+struct FlowSignatureKey {
+  std::array<uint64_t, 6> k{};
+};
+
+__extension__ using FlowUint128 = unsigned __int128;  // GCC/Clang's; -Wpedantic wants it marked
+
+inline uint64_t FoldedProduct(uint64_t a, uint64_t b) {
+  const FlowUint128 r = static_cast<FlowUint128>(a) * b;
+  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+}
+
+inline uint32_t FlowSignature(const FlowSignatureKey& key, const FlowKey& flow) {
+  const auto& w = flow.words;
+  const auto& k = key.k;
+  // Word 5 (the NAT table's peer tag) is folded into word 4's product, so keys that differ only
+  // there differ here too.
+  const uint64_t h = FoldedProduct(w[0] ^ k[0], w[1] ^ k[1]) ^ FoldedProduct(w[2] ^ k[2], w[3] ^ k[3]);
+  const uint64_t g = FoldedProduct(h ^ w[5] ^ k[4], w[4] ^ k[5]);
+  return static_cast<uint32_t>(g ^ (g >> 32));
 }
 
 }  // namespace causeway::dataplane

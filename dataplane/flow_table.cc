@@ -3,6 +3,7 @@
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
+#include <rte_random.h>
 #include <rte_tcp.h>
 
 #include <atomic>
@@ -21,10 +22,15 @@ absl::StatusOr<std::unique_ptr<FlowTable>> FlowTable::Create(const FlowTableConf
   p.name = name.c_str();
   p.entries = config.capacity;
   p.key_len = sizeof(FlowKey);
-  // Only the *_with_hash calls are used (the signature is the keyed flow hash); hash_func is what
+  // Only the *_with_hash calls are used (the signature is FlowSignature); hash_func is what
   // rte_hash requires to exist.
   p.hash_func = rte_hash_crc;
   p.socket_id = config.socket_id;
+  if (config.signature_key.has_value()) {
+    t->signature_key_ = *config.signature_key;
+  } else {
+    for (uint64_t& k : t->signature_key_.k) k = rte_rand();
+  }
   t->hash_ = rte_hash_create(&p);
   if (t->hash_ == nullptr) {
     return absl::ResourceExhaustedError(absl::StrCat("flow table of ", config.capacity,

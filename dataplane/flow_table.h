@@ -1,7 +1,8 @@
 // Stage 3: the per-worker flow table. Remembers which backend each flow went to, so established
 // flows keep their backend when Maglev tables change. One rte_hash per worker (no sharing, no
-// locks), keyed by FlowKey with the keyed flow hash as signature, plus an array of entries indexed by
-// the position rte_hash returns.
+// locks), keyed by FlowKey with the table's own keyed signature (FlowSignature: cheap, so an
+// established flow never pays for the SipHash flow hash), plus an array of entries indexed by the
+// position rte_hash returns.
 //
 // Timeouts are TCP-aware: a flow that has only sent a SYN, or has sent FIN/RST, is forgotten soon;
 // an established TCP flow or a UDP flow lives longer. Expiry is lazy (an expired entry found by a
@@ -13,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "dataplane/flow_hash.h"
@@ -47,14 +49,17 @@ struct FlowEntry {
   uint16_t cached_index = 0;   // index of backend_id in that generation's service
   FlowState state = FlowState::kFree;
   uint8_t cached_zone = 0;     // the client's zone in that generation (zone-pair counters; ids < 256)
+  uint32_t entropy = 0;        // the flow hash's high half (encapsulation entropy), kept from its choice
 };
-static_assert(sizeof(FlowEntry) == 20);
+static_assert(sizeof(FlowEntry) == 24);
 
 struct FlowTableConfig {
   uint32_t capacity = 65536;
   FlowTimeouts timeouts;
   uint32_t sweep_per_burst = 16;  // positions examined by each Sweep() call
   int socket_id = -1;             // SOCKET_ID_ANY
+  // The signature key; absent: drawn at random (rte_rand) when the table is made.
+  std::optional<FlowSignatureKey> signature_key;
 };
 
 class FlowTable {
@@ -64,6 +69,7 @@ class FlowTable {
   FlowTable(const FlowTable&) = delete;
   FlowTable& operator=(const FlowTable&) = delete;
 
+  uint32_t Signature(const FlowKey& key) const { return FlowSignature(signature_key_, key); }
   // Bulk lookup of up to 32 keys; positions[i] is the entry's position or negative when absent.
   void LookupBulk(const FlowKey* const* keys, uint32_t* signatures, uint32_t n, int32_t* positions) const;
   // Adds `key`; returns its position or -1 when the table is full.
@@ -86,6 +92,7 @@ class FlowTable {
  private:
   explicit FlowTable(const FlowTableConfig& c) : config_(c) {}
   FlowTableConfig config_;
+  FlowSignatureKey signature_key_;
   rte_hash* hash_ = nullptr;
   std::unique_ptr<FlowEntry[]> entries_;
   uint32_t positions_ = 0;  // number of positions rte_hash may return

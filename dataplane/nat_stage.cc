@@ -49,10 +49,9 @@ void NatStage::AddForward(rte_mbuf* m, const ParsedPacket* p, const ServiceRoute
   MakeFlowKey(L3(m, *p), *p, keys_[k]);
   // The same pod address in two islands is two flows: the tunnel's far end is part of the key.
   keys_[k].words[5] = peer != nullptr ? peer->tag : 0;
-  const uint64_t hash = FlowHash(t_.flow_key(), keys_[k]);
-  signatures_[k] = static_cast<uint32_t>(hash);
+  signatures_[k] = ctx_.nat->Signature(keys_[k]);
   key_ptrs_[k] = &keys_[k];
-  forward_[k] = Forward{m, p, svc, target, peer, hash};
+  forward_[k] = Forward{m, p, svc, target, peer};
 }
 
 bool NatStage::AddReply(rte_mbuf* m, const ParsedPacket* p, uint16_t address_index, const PeerRoute* peer) {
@@ -147,7 +146,8 @@ int32_t NatStage::NewSession(uint16_t k, bool& made) {
   const BackendRoute* b;
   NatKind kind = NatKind::kFromPeer;
   if (f.svc != nullptr) {
-    const int backend = SelectBackend(l3, p, t_, *f.svc, f.hash);
+    // The keyed flow hash (the same slot on every gateway of the group), paid by new sessions only.
+    const int backend = SelectBackend(l3, p, t_, *f.svc, FlowHash(t_.flow_key(), keys_[k]));
     if (backend < 0) {
       o_.Drop(f.m, Counter::drop_no_backend);
       return -1;
@@ -267,7 +267,8 @@ void NatStage::SendForward(const Forward& f, int32_t index, Counter verdict) {
   s.last_seen_ms = now_ms_;
   s.state = NextFlowState(s.state, p.l4_proto == IPPROTO_TCP, p.tcp_flags);
   if (f.svc != nullptr) CountTraffic(*f.svc, s, p.ip_len);
-  if (tunnel) return Tunnel(f.m, p, s, s.next_hop_mac, f.hash, verdict);
+  // Entropy: the session's signature, the same for every packet of the flow.
+  if (tunnel) return Tunnel(f.m, p, s, s.next_hop_mac, uint64_t{s.signature} << 32, verdict);
   SetMacs(f.m, s.next_hop_mac, ctx_.port_mac);
   o_.Send(f.m, verdict);
 }

@@ -16,6 +16,7 @@
 #include "dataplane/burst_output.h"
 #include "dataplane/parse.h"
 #include "dataplane/tables.h"
+#include "dataplane/uninitialized_array.h"
 #include "dataplane/worker_context.h"
 
 struct rte_mbuf;
@@ -44,7 +45,6 @@ class NatStage {
     const ServiceRoute* svc;
     const NatTarget* target;
     const PeerRoute* peer;
-    uint64_t hash;
   };
   struct Reply {
     rte_mbuf* m;
@@ -74,7 +74,7 @@ class NatStage {
   uint16_t forward_count_ = 0, reply_count_ = 0;
   bool made_in_burst_ = false;
   Forward forward_[kBurstSize];
-  FlowKey keys_[kBurstSize];
+  UninitializedArray<FlowKey, kBurstSize> keys_;
   const FlowKey* key_ptrs_[kBurstSize];
   uint32_t signatures_[kBurstSize];
   Reply reply_[kBurstSize];

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -95,6 +96,8 @@ struct NatTableConfig {
   // Sessions aged per burst (each a cache line of its own; the idle loop ages more): 8 a burst of 32
   // frees up to one port every 4 packets, well above any sustained new-session share of traffic.
   uint32_t sweep_per_burst = 8;
+  // The forward keys' signature key (FlowSignature); absent: drawn at random when the table is made.
+  std::optional<FlowSignatureKey> signature_key;
 };
 
 class NatTable {
@@ -104,6 +107,7 @@ class NatTable {
   NatTable(const NatTable&) = delete;
   NatTable& operator=(const NatTable&) = delete;
 
+  uint32_t Signature(const FlowKey& key) const { return FlowSignature(signature_key_, key); }
   // Bulk lookup of forward keys; indexes[i] is the session's index or negative when absent.
   void LookupBulk(const FlowKey* const* keys, const uint32_t* signatures, uint32_t n, int32_t* indexes) const;
 
@@ -144,6 +148,7 @@ class NatTable {
   explicit NatTable(const NatTableConfig& c) : config_(c) {}
   NatTableConfig config_;
   uint16_t own_first_ = 0;  // first port this worker owns
+  FlowSignatureKey signature_key_;
   rte_hash* hash_ = nullptr;
   std::unique_ptr<NatSession[]> sessions_;
   // Per SNAT address: its free session indexes, first in first out, so that a port is reused as late

@@ -9,6 +9,7 @@
 #include <rte_udp.h>
 
 #include <cstring>
+#include <type_traits>
 
 namespace causeway::dataplane {
 namespace {
@@ -196,7 +197,13 @@ void ParseArp(const uint8_t* l3, uint32_t avail, ParsedPacket& p) {
 }  // namespace
 
 void ParseFrame(const rte_mbuf* m, ParsedPacket& p) {
-  p = ParsedPacket{};
+  // Cleared by stores only: `p = ParsedPacket{}` made GCC build the value on the stack and copy it
+  // with loads that straddle its own just-made stores — two store-forwarding stalls per packet,
+  // a quarter of the parse stage in profiles.
+  static_assert(std::is_trivially_copyable_v<ParsedPacket>);
+  std::memset(static_cast<void*>(&p), 0, sizeof p);
+  p.kind = FrameKind::kDrop;
+  p.drop_reason = Counter::drop_malformed;
   if (m->nb_segs != 1) return Drop(p, Counter::drop_unsupported);
   const auto* frame = rte_pktmbuf_mtod(m, const uint8_t*);
   const uint32_t len = m->data_len;

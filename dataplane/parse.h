@@ -24,6 +24,8 @@ enum class FrameKind : uint8_t {
 // At most this many IPv6 extension headers are walked; longer chains are dropped (drop_ext_headers).
 inline constexpr int kMaxIpv6ExtensionHeaders = 4;
 
+// ParseFrame clears it with memset, then sets kind and drop_reason: a new field whose default is
+// not zero must be set there too.
 struct ParsedPacket {
   FrameKind kind = FrameKind::kDrop;
   Counter drop_reason = Counter::drop_malformed;

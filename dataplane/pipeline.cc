@@ -13,6 +13,7 @@
 #include "dataplane/nat_stage.h"
 #include "dataplane/neighbor_report.h"
 #include "dataplane/parse.h"
+#include "dataplane/uninitialized_array.h"
 #include "dataplane/vip_lookup.h"
 
 namespace causeway::dataplane {
@@ -22,7 +23,6 @@ namespace {
 struct Pending {
   rte_mbuf* m;
   const ServiceRoute* service;
-  uint64_t hash;
   ParsedPacket* parsed;
 };
 
@@ -38,7 +38,7 @@ class Burst {
         stats_(t.stats(ctx.worker_id)), nat_(ctx, t, now_ms, o_) {}
 
   void Run(rte_mbuf** pkts, uint16_t n) {
-    ParsedPacket parsed[kBurstSize];
+    UninitializedArray<ParsedPacket, kBurstSize> parsed;  // each written whole by ParseFrame
     // Headers first, and (for the encapsulation written in front of them) the headroom line
     // before: for a table too big for the cache, each is a miss the core otherwise waits for.
     for (uint16_t i = 0; i < n; ++i) {
@@ -59,7 +59,7 @@ class Burst {
 
   // Frames another worker handed over: replies to SNAT ports this worker owns (see NatStage).
   void RunHandoff(rte_mbuf** pkts, uint16_t n) {
-    ParsedPacket parsed[kBurstSize];
+    UninitializedArray<ParsedPacket, kBurstSize> parsed;  // each written whole by ParseFrame
     for (uint16_t i = 0; i < n; ++i) {
       rte_mbuf* m = pkts[i];
       ParsedPacket& p = parsed[i];
@@ -130,11 +130,14 @@ class Burst {
     if (svc->forwarding == snapshot::Forwarding::kFullNat) return nat_.AddForward(m, &p, svc, nullptr, nullptr);
     const uint16_t k = pending_count_++;
     MakeFlowKey(l3, p, keys_[k]);
-    const uint64_t hash = FlowHash(t_.flow_key(), keys_[k]);
-    signatures_[k] = static_cast<uint32_t>(hash);
+    signatures_[k] = ctx_.flows->Signature(keys_[k]);
     key_ptrs_[k] = &keys_[k];
-    pending_[k] = Pending{m, svc, hash, &p};
+    pending_[k] = Pending{m, svc, &p};
   }
+
+  // The keyed flow hash of pending packet k: what chooses a backend by Maglev and gives the
+  // encapsulation entropy. Only flows being chosen (new, stale) and packets without an entry pay it.
+  uint64_t ChoiceHash(uint16_t k) const { return FlowHash(t_.flow_key(), keys_[k]); }
 
   // GUE to our tunnel port at one of our addresses. (The GUE port lies below the NAT range,
   // NatPortPlan, so a tunnel packet is never taken for a NAT reply.)
@@ -187,10 +190,11 @@ class Burst {
     const bool tcp = p.l4_proto == IPPROTO_TCP;
     int backend = -1;
     uint16_t zone = 0;
+    uint32_t entropy = 0;
     Counter verdict = Counter::forwarded_flow_hit;
 
-    if (p.icmp_error) return ForwardWithoutEntry(pk, svc, pos, Counter::forwarded_icmp_error);
-    if (p.fragment) return ForwardWithoutEntry(pk, svc, -1, Counter::forwarded_fragment);
+    if (p.icmp_error) return ForwardWithoutEntry(k, svc, pos, Counter::forwarded_icmp_error);
+    if (p.fragment) return ForwardWithoutEntry(k, svc, -1, Counter::forwarded_fragment);
     if (pos >= 0) {
       FlowEntry& e = flows.entry(pos);
       const bool stale = flows.Expired(e, now_ms_) || (e.state == FlowState::kClosing && IsSynOnly(p));
@@ -203,37 +207,46 @@ class Burst {
           zone = t_.ZoneOf(AddressesOf(l3, p).client, p.ipv6);
           if (backend < 0) counters_.Add(Counter::flow_rescheduled);
         }
+        entropy = e.entropy;
       }
       if (backend < 0) {
         // Expired, reused port, or its backend left: a new flow in the same slot.
-        backend = SelectBackend(l3, p, t_, svc, pk.hash, &zone);
+        const uint64_t hash = ChoiceHash(k);
+        backend = SelectBackend(l3, p, t_, svc, hash, &zone);
         if (backend < 0) return Drop(pk.m, Counter::drop_no_backend);
         // The stale entry stays as it is, for the sweep.
         if (svc.backends[backend].refuse_new) return o_.Refuse(pk.m, p, ctx_.port_mac);
         e.state = FlowState::kFree;
+        e.entropy = entropy = static_cast<uint32_t>(hash >> 32);
         verdict = Counter::forwarded_new_flow;
       }
       Remember(e, svc, backend, zone, tcp, p.tcp_flags);
     } else {
-      backend = SelectBackend(l3, p, t_, svc, pk.hash, &zone);
+      const uint64_t hash = ChoiceHash(k);
+      entropy = static_cast<uint32_t>(hash >> 32);
+      backend = SelectBackend(l3, p, t_, svc, hash, &zone);
       if (backend < 0) return Drop(pk.m, Counter::drop_no_backend);
       if (svc.backends[backend].refuse_new) return o_.Refuse(pk.m, p, ctx_.port_mac);
       const int32_t added = flows.Insert(keys_[k], signatures_[k]);
       if (added >= 0) {
-        Remember(flows.entry(added), svc, backend, zone, tcp, p.tcp_flags);
+        FlowEntry& e = flows.entry(added);
+        e.entropy = entropy;
+        Remember(e, svc, backend, zone, tcp, p.tcp_flags);
         verdict = Counter::forwarded_new_flow;
       } else {
         counters_.Add(Counter::flow_table_full);
         verdict = Counter::forwarded_untracked;
       }
     }
-    Encap(pk, svc.backends[backend], zone, svc.forwarding == snapshot::Forwarding::kGue, verdict);
+    Encap(pk, svc.backends[backend], zone, svc.forwarding == snapshot::Forwarding::kGue, verdict, entropy);
   }
 
   // ICMP errors go where their flow goes (its entry at `pos`, else Maglev) and fragments by Maglev on
   // their address hash; neither creates nor refreshes a flow entry.
-  void ForwardWithoutEntry(const Pending& pk, const ServiceRoute& svc, int32_t pos, Counter verdict) {
+  void ForwardWithoutEntry(uint16_t k, const ServiceRoute& svc, int32_t pos, Counter verdict) {
+    const Pending& pk = pending_[k];
     const uint8_t* l3 = rte_pktmbuf_mtod_offset(pk.m, const uint8_t*, pk.parsed->l2_len);
+    const uint64_t hash = ChoiceHash(k);
     int backend = -1;
     if (pos >= 0) {
       const FlowEntry& e = ctx_.flows->entry(pos);
@@ -242,9 +255,10 @@ class Burst {
       }
     }
     uint16_t zone = t_.ZoneOf(AddressesOf(l3, *pk.parsed).client, pk.parsed->ipv6);
-    if (backend < 0) backend = SelectBackend(l3, *pk.parsed, t_, svc, pk.hash);
+    if (backend < 0) backend = SelectBackend(l3, *pk.parsed, t_, svc, hash);
     if (backend < 0) return Drop(pk.m, Counter::drop_no_backend);
-    Encap(pk, svc.backends[backend], zone, svc.forwarding == snapshot::Forwarding::kGue, verdict);
+    Encap(pk, svc.backends[backend], zone, svc.forwarding == snapshot::Forwarding::kGue, verdict,
+          static_cast<uint32_t>(hash >> 32));
   }
 
   void Remember(FlowEntry& e, const ServiceRoute& svc, int backend, uint16_t zone, bool tcp, uint8_t flags) {
@@ -256,10 +270,10 @@ class Burst {
     e.state = NextFlowState(e.state, tcp, flags);
   }
 
-  void Encap(const Pending& pk, const BackendRoute& b, uint16_t zone, bool gue, Counter verdict) {
+  void Encap(const Pending& pk, const BackendRoute& b, uint16_t zone, bool gue, Counter verdict, uint32_t entropy) {
     const ParsedPacket& p = *pk.parsed;
     if (!b.has_mac) return Drop(pk.m, Counter::drop_no_neighbor);
-    switch (Encapsulate(pk.m, p, b, gue, t_, ctx_.port_mac, pk.hash)) {
+    switch (Encapsulate(pk.m, p, b, gue, t_, ctx_.port_mac, uint64_t{entropy} << 32)) {
       case EncapResult::kOk:
         if (stats_ != nullptr) {
           stats_[pk.service->stat_slot].packets++;
@@ -296,7 +310,7 @@ class Burst {
   NatStage nat_;
   uint16_t pending_count_ = 0;
   Pending pending_[kBurstSize];
-  FlowKey keys_[kBurstSize];
+  UninitializedArray<FlowKey, kBurstSize> keys_;
   const FlowKey* key_ptrs_[kBurstSize];
   uint32_t signatures_[kBurstSize];
 };

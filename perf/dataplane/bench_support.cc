@@ -69,9 +69,13 @@ bool StartEal() {
 bool EalOnHugepages() { return g_hugepages; }
 
 void PrefetchBurstAfter(const std::vector<rte_mbuf*>& mbufs, size_t start) {
-  const size_t next = start + kBurstSize;
-  if (next + kBurstSize > mbufs.size()) return;
-  for (uint32_t i = 0; i < kBurstSize; ++i) rte_prefetch0(mbufs[next + i]);
+  const size_t next = start + kBurstSize, after = next + kBurstSize;
+  if (next + kBurstSize <= mbufs.size()) {
+    for (uint32_t i = 0; i < kBurstSize; ++i) rte_prefetch0(rte_pktmbuf_mtod(mbufs[next + i], const void*));
+  }
+  if (after + kBurstSize <= mbufs.size()) {
+    for (uint32_t i = 0; i < kBurstSize; ++i) rte_prefetch0(mbufs[after + i]);
+  }
 }
 
 double MacSwapFloorMpps(const std::vector<rte_mbuf*>& mbufs) {

@@ -16,8 +16,12 @@ bool StartEal();
 // True when EAL runs on hugepages (the counter "hugepages" reports it).
 bool EalOnHugepages();
 
-// A NIC's receive path leaves the mbuf headers it just wrote in cache; pre-built mbufs are cold.
-// Loops prefetch the headers of the burst after the one starting at `start` to stand in for that.
+// A NIC's receive path leaves what it just wrote in cache — the mbuf headers (the driver fills them
+// from the descriptors) and the frames themselves (DMA lands in the last-level cache: Intel DDIO) —
+// while pre-built mbufs are cold. Every loop (pipeline and floor alike) stands in for that from the
+// burst starting at `start`: it prefetches the frames' first line of the next burst (whose headers
+// the call before prefetched) and the headers of the burst after it. The flow and session tables,
+// which is what the benchmarks are about, get no such help.
 void PrefetchBurstAfter(const std::vector<rte_mbuf*>& mbufs, size_t start);
 
 // Swaps the MACs of every frame, burst by burst, for at least 0.2 s of thread CPU time; Mpps.

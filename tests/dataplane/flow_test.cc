@@ -250,5 +250,47 @@ TEST(FlowHashTest, KeyChangesTheHashAndFamiliesDiffer) {
   EXPECT_EQ(FlowHash(a, k), FlowHash(a, k));
 }
 
+TEST(FlowHashTest, SignatureDependsOnItsKeyAndOnEveryWord) {
+  FlowKey k;
+  k.words[0] = 0x0100000a0200000aULL;
+  k.words[4] = 0x1234 | (uint64_t{80} << 16) | (uint64_t{6} << 32) | (uint64_t{4} << 56);
+  FlowSignatureKey a, b;
+  for (int i = 0; i < 6; ++i) {
+    a.k[i] = 0x9e3779b97f4a7c15ULL * (i + 1);
+    b.k[i] = a.k[i];
+  }
+  b.k[5] ^= 1;
+  EXPECT_EQ(FlowSignature(a, k), FlowSignature(a, k));
+  EXPECT_NE(FlowSignature(a, k), FlowSignature(b, k));
+  // Any word, the NAT table's peer tag (word 5) included, and even one bit of it.
+  for (int w = 0; w < 6; ++w) {
+    FlowKey changed = k;
+    changed.words[w] ^= uint64_t{1} << (7 * w + 3);
+    EXPECT_NE(FlowSignature(a, k), FlowSignature(a, changed)) << "word " << w;
+  }
+}
+
+TEST(FlowTest, EstablishedFlowsKeepTheirBackendWhenTheGroupKeyChanges) {
+  // The flow table is found by its own per-table signature, not by the group's flow hash: a new
+  // group key re-chooses new flows only.
+  PipelineHarness h;
+  auto snap = BaseSnapshot();
+  snap.services.push_back(MakeService(10, {Frontend{Addr("10.0.0.50"), 80, Protocol::kTcp}}, Backends({1, 2, 3, 4})));
+  auto before = Tables::Compile(snap, SettingsFor(snap));
+  ASSERT_TRUE(before.ok()) << before.status();
+  snap.version = 2;
+  snap.gateway.flow_hash_key[0] ^= 0x5555;
+  auto after = Tables::Compile(snap, SettingsFor(snap));
+  ASSERT_TRUE(after.ok()) << after.status();
+
+  const std::vector<int> first = Backends(h, Flows(0, 64, kSyn), before->get());
+  ASSERT_EQ(first.size(), 64u);
+  EXPECT_EQ(Backends(h, Flows(0, 64, kAck), after->get()), first);
+  // New flows under the new key: not all where the old key would have put them (64 flows over 4
+  // backends all landing the same by chance: about 4^-64).
+  PipelineHarness fresh;
+  EXPECT_NE(Backends(fresh, Flows(0, 64, kSyn), after->get()), first);
+}
+
 }  // namespace
 }  // namespace causeway::dataplane::testing
