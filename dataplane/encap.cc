@@ -54,7 +54,8 @@ uint16_t OuterIpv4Checksum(const rte_ipv4_hdr& ip) {
 }  // namespace
 
 EncapResult Encapsulate(rte_mbuf* m, const ParsedPacket& p, const BackendRoute& backend, bool gue,
-                        const Tables& tables, const rte_ether_addr& port_mac, uint64_t flow_hash) {
+                        const Tables& tables, const rte_ether_addr& port_mac, uint64_t flow_hash,
+                        uint8_t tx_offloads) {
   const bool outer_v6 = backend.ipv6;
   const uint16_t overhead = EncapOverhead(outer_v6, gue);
   if (uint32_t{p.ip_len} + overhead > tables.mtu()) return EncapResult::kTooBig;
@@ -98,7 +99,14 @@ EncapResult Encapsulate(rte_mbuf* m, const ParsedPacket& p, const BackendRoute& 
     ip->next_proto_id = next_proto;
     std::memcpy(&ip->src_addr, tables.source_v4().data(), 4);
     std::memcpy(&ip->dst_addr, backend.next_hop.data(), 4);
-    ip->hdr_checksum = OuterIpv4Checksum(*ip);
+    if (tx_offloads & kTxIpv4Checksum) {
+      ip->hdr_checksum = 0;
+      m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+      m->l2_len = p.l2_len;
+      m->l3_len = l3_outer;
+    } else {
+      ip->hdr_checksum = OuterIpv4Checksum(*ip);
+    }
   }
   if (gue) {
     auto* udp = reinterpret_cast<rte_udp_hdr*>(outer + l3_outer);
@@ -107,10 +115,19 @@ EncapResult Encapsulate(rte_mbuf* m, const ParsedPacket& p, const BackendRoute& 
     udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(p.ip_len + 8));
     udp->dgram_cksum = 0;
     if (outer_v6) {
-      // A zero UDP checksum over IPv6 needs RFC 6935 support at the receiver: compute it.
+      // A zero UDP checksum over IPv6 needs RFC 6935 support at the receiver: compute it, or have
+      // the port do it (the sum runs over the whole inner packet: the offload that matters most).
       const auto* ip = reinterpret_cast<const rte_ipv6_hdr*>(outer);
-      uint16_t c = Ipv6UpperChecksum(ip->src_addr, ip->dst_addr, IPPROTO_UDP, udp, p.ip_len + 8u);
-      udp->dgram_cksum = c == 0 ? 0xffff : c;
+      if (tx_offloads & kTxUdpChecksum) {
+        m->ol_flags |= RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
+        m->l2_len = p.l2_len;
+        m->l3_len = l3_outer;
+        m->l4_len = sizeof(rte_udp_hdr);
+        udp->dgram_cksum = rte_ipv6_phdr_cksum(ip, m->ol_flags);
+      } else {
+        uint16_t c = Ipv6UpperChecksum(ip->src_addr, ip->dst_addr, IPPROTO_UDP, udp, p.ip_len + 8u);
+        udp->dgram_cksum = c == 0 ? 0xffff : c;
+      }
     }
   }
   return EncapResult::kOk;

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "dataplane/encap.h"
 #include "dataplane/port.h"
 #include "dataplane/telemetry.h"
 
@@ -82,6 +83,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
     }
     for (auto& w : g->workers_) w->ctx.handoff = g->handoff_rings_.data();
   }
+  // The checksum offloads every data port has (a frame leaves on the port it came in on).
+  uint64_t common_tx_offloads = PortConfig{}.tx_offloads;
   uint16_t port_id;
   RTE_ETH_FOREACH_DEV(port_id) {
     const std::string name = "mbufs_port" + std::to_string(port_id);
@@ -91,13 +94,21 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
     rte_ether_addr mac{};
     PortConfig pc;
     pc.queues = static_cast<uint16_t>(nworkers);
-    if (absl::Status s = StartPort(port_id, pc, pool, mac); !s.ok()) return s;
+    uint64_t tx_offloads = 0;
+    if (absl::Status s = StartPort(port_id, pc, pool, mac, &tx_offloads); !s.ok()) return s;
     g->started_ports_.push_back(port_id);
+    common_tx_offloads &= tx_offloads;
     char text[RTE_ETHER_ADDR_FMT_SIZE];
     rte_ether_format_addr(text, sizeof text, &mac);
-    std::printf("causewayd: port %u up, MAC %s, %u queue(s)\n", port_id, text, nworkers);
+    const bool ipv4_sum = tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM, udp_sum = tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+    std::printf("causewayd: port %u up, MAC %s, %u queue(s), TX checksum offload:%s%s%s\n", port_id, text, nworkers,
+                ipv4_sum ? " ipv4" : "", udp_sum ? " udp" : "", ipv4_sum || udp_sum ? "" : " none (software)");
     for (uint32_t w = 0; w < nworkers; ++w) g->workers_[w]->ports.push_back({port_id, static_cast<uint16_t>(w), mac});
   }
+  const uint8_t worker_offloads =
+      static_cast<uint8_t>(((common_tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) ? kTxIpv4Checksum : 0) |
+                           ((common_tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) ? kTxUdpChecksum : 0));
+  for (auto& w : g->workers_) w->ctx.tx_offloads = g->started_ports_.empty() ? 0 : worker_offloads;
   // dpdk-dumpcap (a secondary process) can capture from the ports; it needs the primary's shared
   // config, so not with --in-memory or --no-shconf.
   g->pdump_ = rte_pdump_init() == 0;

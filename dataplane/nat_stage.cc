@@ -322,7 +322,7 @@ void NatStage::Tunnel(rte_mbuf* m, const ParsedPacket& p, const NatSession& s, c
   peer.next_hop = s.next_hop;
   peer.mac = mac;
   peer.has_mac = true;
-  switch (Encapsulate(m, p, peer, /*gue=*/true, t_, ctx_.port_mac, hash)) {
+  switch (Encapsulate(m, p, peer, /*gue=*/true, t_, ctx_.port_mac, hash, ctx_.tx_offloads)) {
     case EncapResult::kOk:
       return o_.Send(m, verdict);
     case EncapResult::kNoSource:

@@ -273,7 +273,7 @@ class Burst {
   void Encap(const Pending& pk, const BackendRoute& b, uint16_t zone, bool gue, Counter verdict, uint32_t entropy) {
     const ParsedPacket& p = *pk.parsed;
     if (!b.has_mac) return Drop(pk.m, Counter::drop_no_neighbor);
-    switch (Encapsulate(pk.m, p, b, gue, t_, ctx_.port_mac, uint64_t{entropy} << 32)) {
+    switch (Encapsulate(pk.m, p, b, gue, t_, ctx_.port_mac, uint64_t{entropy} << 32, ctx_.tx_offloads)) {
       case EncapResult::kOk:
         if (stats_ != nullptr) {
           stats_[pk.service->stat_slot].packets++;

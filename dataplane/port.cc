@@ -6,7 +6,8 @@
 
 namespace causeway::dataplane {
 
-absl::Status StartPort(uint16_t port, const PortConfig& config, rte_mempool* pool, rte_ether_addr& mac) {
+absl::Status StartPort(uint16_t port, const PortConfig& config, rte_mempool* pool, rte_ether_addr& mac,
+                       uint64_t* tx_offloads) {
   rte_eth_dev_info info{};
   if (int rc = rte_eth_dev_info_get(port, &info); rc != 0) {
     return absl::InternalError(absl::StrCat("port ", port, ": dev_info: ", rc));
@@ -22,6 +23,7 @@ absl::Status StartPort(uint16_t port, const PortConfig& config, rte_mempool* poo
     conf.rx_adv_conf.rss_conf.rss_hf =
         (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
   }
+  conf.txmode.offloads = config.tx_offloads & info.tx_offload_capa;
   if (int rc = rte_eth_dev_configure(port, config.queues, config.queues, &conf); rc != 0) {
     return absl::InternalError(absl::StrCat("port ", port, ": configure: ", rc));
   }
@@ -43,6 +45,7 @@ absl::Status StartPort(uint16_t port, const PortConfig& config, rte_mempool* poo
   // to it from routers that learnt it otherwise; accept everything and let the pipeline decide.
   rte_eth_promiscuous_enable(port);
   rte_eth_macaddr_get(port, &mac);
+  if (tx_offloads != nullptr) *tx_offloads = conf.txmode.offloads;
   return absl::OkStatus();
 }
 

@@ -3,6 +3,7 @@
 #ifndef CAUSEWAY_DATAPLANE_PORT_H_
 #define CAUSEWAY_DATAPLANE_PORT_H_
 
+#include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_mempool.h>
 
@@ -16,9 +17,15 @@ struct PortConfig {
   uint16_t queues = 1;
   uint16_t rx_descriptors = 1024;
   uint16_t tx_descriptors = 1024;
+  // Transmit offloads to enable when the port offers them (RTE_ETH_TX_OFFLOAD_* bits): the outer
+  // checksums of encapsulated frames. Ports without them (af_packet, af_xdp) get software sums.
+  uint64_t tx_offloads = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 };
 
-absl::Status StartPort(uint16_t port, const PortConfig& config, rte_mempool* pool, rte_ether_addr& mac);
+// Configures and starts `port`; `mac` is its address and `tx_offloads` (when given) the subset of
+// config.tx_offloads the port offers and now has enabled.
+absl::Status StartPort(uint16_t port, const PortConfig& config, rte_mempool* pool, rte_ether_addr& mac,
+                       uint64_t* tx_offloads = nullptr);
 void StopPort(uint16_t port);
 
 }  // namespace causeway::dataplane

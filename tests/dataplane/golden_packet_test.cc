@@ -2,9 +2,11 @@
 // the real pipeline; what comes out is compared byte for byte with the frame the test expects, and
 // every checksum is verified independently. After every test the mempool is back to zero mbufs in use.
 #include <gtest/gtest.h>
+#include <rte_mbuf.h>
 
 #include <map>
 
+#include "dataplane/encap.h"
 #include "dataplane/parse.h"
 #include "tests/dataplane/packet_builder.h"
 #include "tests/dataplane/pipeline_harness.h"
@@ -138,6 +140,54 @@ TEST_F(GoldenPacketTest, Ipv6UdpInGueOverIpv6WithChecksum) {
   const Bytes expected = Ether(MacOf(BackendMac(5)), kPortMac, 0x86dd, Ipv6(kGw6, backend, 17, udp, 64, label));
   EXPECT_EQ(Hex(out), Hex(expected));
   EXPECT_TRUE(ChecksumOk(out.data() + 54, out.size() - 54, PseudoV6(kGw6, backend, 17, static_cast<uint32_t>(out.size() - 54))));
+}
+
+// A port with checksum offload: the outer IPv4 header checksum and GUE-over-IPv6's UDP checksum are
+// left to it — the same frames as in software, but for those fields, with the mbuf asking the port
+// for them; what a port computes from that request gives the software frame back byte for byte.
+TEST_F(GoldenPacketTest, ChecksumOffloadLeavesTheOuterSumsToThePort) {
+  const Ip6 vip6 = V6("fd00::101"), backend6 = V6("fd01::5");
+  const Bytes v4 = ClientTcp4(40020, kAck);
+  const Bytes v4_vlan = Ether(kPortMac, kClientMac, 0x0800, Ipv4(kClient, kVip4, 17, Udp4(kClient, kVip4, 5353, 9999, {7})), 100);
+  const Bytes gue6 = Ether(kPortMac, kClientMac, 0x86dd, Ipv6(kClient6, vip6, 17, Udp6(kClient6, vip6, 3334, 53, Bytes(200, 0x33))));
+  const std::vector<Bytes> software = Run({v4, v4_vlan, gue6});
+  ASSERT_EQ(software.size(), 3u);
+  for (const TxRequest& r : h_.tx_requests()) EXPECT_EQ(r.flags, 0u);
+
+  h_.ctx().tx_offloads = kTxIpv4Checksum | kTxUdpChecksum;
+  std::vector<Bytes> offloaded = Run({v4, v4_vlan, gue6});  // the same flows: the same backends, ports
+  ASSERT_EQ(offloaded.size(), 3u);
+  const std::vector<TxRequest> req = h_.tx_requests();
+  ASSERT_EQ(req.size(), 3u);
+
+  // IPv4 outer headers (untagged, and behind a VLAN tag): checksum zero, IPv4 + IP checksum asked.
+  for (int i : {0, 1}) {
+    const size_t l2 = i == 0 ? 14 : 18;
+    EXPECT_EQ(req[i].flags, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM) << i;
+    EXPECT_EQ(req[i].l2_len, l2) << i;
+    EXPECT_EQ(req[i].l3_len, 20u) << i;
+    Bytes& f = offloaded[i];
+    EXPECT_EQ(f[l2 + 10], 0);
+    EXPECT_EQ(f[l2 + 11], 0);
+    const uint16_t sum = Fold(SumWords(f.data() + l2, 20));  // what the port does
+    f[l2 + 10] = static_cast<uint8_t>(sum >> 8);
+    f[l2 + 11] = static_cast<uint8_t>(sum);
+    EXPECT_EQ(Hex(f), Hex(software[i])) << i;
+  }
+
+  // GUE over IPv6: the UDP checksum field holds the pseudo-header sum; the port sums the datagram.
+  EXPECT_EQ(req[2].flags, RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM);
+  EXPECT_EQ(req[2].l2_len, 14u);
+  EXPECT_EQ(req[2].l3_len, 40u);
+  EXPECT_EQ(req[2].l4_len, 8u);
+  Bytes& f = offloaded[2];
+  const size_t udp = 14 + 40, len = f.size() - udp;
+  const uint16_t pseudo = static_cast<uint16_t>(~Fold(PseudoV6(kGw6, backend6, 17, static_cast<uint32_t>(len))));
+  EXPECT_EQ((f[udp + 6] << 8) | f[udp + 7], pseudo);
+  const uint16_t sum = Fold(SumWords(f.data() + udp, len));  // the field already holds the pseudo sum
+  f[udp + 6] = static_cast<uint8_t>(sum >> 8);
+  f[udp + 7] = static_cast<uint8_t>(sum);
+  EXPECT_EQ(Hex(f), Hex(software[2]));
 }
 
 Bytes ArpRequest(const Ip4& sender, const Ip4& target) {

@@ -37,8 +37,13 @@ PipelineHarness::~PipelineHarness() {
 }
 
 namespace {
-void Collect(rte_mbuf** mbufs, uint16_t n, std::vector<Bytes>& into) {
+void Collect(rte_mbuf** mbufs, uint16_t n, std::vector<Bytes>& into, std::vector<TxRequest>* requests = nullptr) {
   for (uint16_t i = 0; i < n; ++i) {
+    if (requests != nullptr) {
+      const rte_mbuf* m = mbufs[i];
+      requests->push_back({m->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK, static_cast<uint16_t>(m->l2_len),
+                           static_cast<uint16_t>(m->l3_len), static_cast<uint16_t>(m->l4_len)});
+    }
     const auto* d = rte_pktmbuf_mtod(mbufs[i], const uint8_t*);
     into.emplace_back(d, d + mbufs[i]->data_len);
     if (mbufs[i]->pkt_len != mbufs[i]->data_len) throw std::runtime_error("pkt_len != data_len");
@@ -70,6 +75,7 @@ std::vector<Bytes> PipelineHarness::RunHandoff(const std::vector<rte_mbuf*>& mbu
 std::vector<Bytes> PipelineHarness::Run(const std::vector<Bytes>& frames, const Tables* tables, uint32_t now_ms,
                                         std::vector<Bytes>* to_host) {
   std::vector<Bytes> sent;
+  tx_requests_.clear();
   for (size_t start = 0; start < frames.size(); start += kBurstSize) {
     const auto n = static_cast<uint16_t>(std::min<size_t>(kBurstSize, frames.size() - start));
     rte_mbuf* in[kBurstSize];
@@ -79,7 +85,7 @@ std::vector<Bytes> PipelineHarness::Run(const std::vector<Bytes>& frames, const 
     uint16_t host_count = 0;
     const uint16_t m = to_host == nullptr ? ProcessBurst(ctx_, tables, in, n, now_ms, out)
                                           : ProcessBurst(ctx_, tables, in, n, now_ms, out, host, &host_count);
-    Collect(out, m, sent);
+    Collect(out, m, sent, &tx_requests_);
     if (to_host != nullptr) Collect(host, host_count, *to_host);
   }
   return sent;

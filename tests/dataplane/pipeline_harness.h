@@ -18,6 +18,12 @@ namespace causeway::dataplane::testing {
 inline const Mac kPortMac = {0x02, 0xca, 0x5e, 0x00, 0x00, 0x01};
 inline const Mac kClientMac = {0x02, 0xc1, 0x1e, 0x00, 0x00, 0x01};
 
+// What a sent frame asks of the port besides its bytes: TX offload flags and header lengths.
+struct TxRequest {
+  uint64_t flags = 0;  // the mbuf's RTE_MBUF_F_TX_* bits
+  uint16_t l2_len = 0, l3_len = 0, l4_len = 0;
+};
+
 class PipelineHarness {
  public:
   explicit PipelineHarness(uint32_t flow_capacity = 4096, uint32_t pool_size = 2047);
@@ -35,6 +41,8 @@ class PipelineHarness {
   // An mbuf holding `frame` from this harness's pool.
   rte_mbuf* Mbuf(const Bytes& frame);
   uint64_t count(Counter c) const { return ctx_.counters[c]; }
+  // For each frame the last Run sent, in order: what it asked of the port.
+  const std::vector<TxRequest>& tx_requests() const { return tx_requests_; }
   unsigned in_use() const { return rte_mempool_in_use_count(pool_); }
   WorkerContext& ctx() { return ctx_; }
   rte_mempool* pool() { return pool_; }
@@ -42,6 +50,7 @@ class PipelineHarness {
  private:
   rte_mempool* pool_ = nullptr;
   WorkerContext ctx_;
+  std::vector<TxRequest> tx_requests_;
 };
 
 }  // namespace causeway::dataplane::testing
