@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "controlplane/maglev/table_size.h"
 #include "controlplane/net/ip_address.h"
 
@@ -20,24 +21,32 @@ void Add(Problems& out, const std::string& field, std::string message) {
   out.push_back({field, std::move(message)});
 }
 
+// The field is `path` + `suffix`, put together only for a problem: a snapshot checks every
+// endpoint, and nearly all of them are fine.
+
 // Kubernetes-style names (RFC 1123 labels): what cluster names, namespaces and service names are.
-void CheckName(const std::string& name, const std::string& field, Problems& out) {
+void CheckName(const std::string& name, absl::string_view path, absl::string_view suffix, Problems& out) {
   if (name.empty()) {
-    Add(out, field, "must not be empty");
+    Add(out, absl::StrCat(path, suffix), "must not be empty");
     return;
   }
   bool ok = name.size() <= 63 && absl::ascii_isalnum(name.front()) && absl::ascii_isalnum(name.back());
   for (char c : name) ok &= absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-';
-  if (!ok) Add(out, field, absl::StrCat("\"", name, "\" is not a valid name (lower-case letters, digits and '-', at most 63)"));
+  if (!ok) {
+    Add(out, absl::StrCat(path, suffix),
+        absl::StrCat("\"", name, "\" is not a valid name (lower-case letters, digits and '-', at most 63)"));
+  }
 }
 
-void CheckAddress(const std::string& text, const std::string& field, Problems& out) {
-  if (absl::StatusOr<net::IpAddress> a = net::IpAddress::Parse(text); !a.ok()) Add(out, field, std::string(a.status().message()));
+void CheckAddress(const std::string& text, absl::string_view path, absl::string_view suffix, Problems& out) {
+  if (absl::StatusOr<net::IpAddress> a = net::IpAddress::Parse(text); !a.ok()) {
+    Add(out, absl::StrCat(path, suffix), std::string(a.status().message()));
+  }
 }
 
-void CheckPort(uint32_t port, bool zero_ok, const std::string& field, Problems& out) {
+void CheckPort(uint32_t port, bool zero_ok, absl::string_view path, absl::string_view suffix, Problems& out) {
   if ((port == 0 && !zero_ok) || port > 65535) {
-    Add(out, field, absl::StrCat("port ", port, " is out of range ", zero_ok ? "0" : "1", "..65535"));
+    Add(out, absl::StrCat(path, suffix), absl::StrCat("port ", port, " is out of range ", zero_ok ? "0" : "1", "..65535"));
   }
 }
 
@@ -59,7 +68,7 @@ void CheckHealthCheck(const v1::HealthCheck& h, const std::string& path, Problem
   }
   if (h.rise() != 0) CheckRange(h.rise(), 1, 100, "rise", path + ".rise", out);
   if (h.fall() != 0) CheckRange(h.fall(), 1, 100, "fall", path + ".fall", out);
-  CheckPort(h.port(), true, path + ".port", out);
+  CheckPort(h.port(), true, path, ".port", out);
   const std::string& p = h.http_path();
   if (!p.empty() && (p.front() != '/' || p.find_first_of(" \t\r\n") != std::string::npos)) {
     Add(out, path + ".http_path", absl::StrCat("\"", absl::CEscape(p), "\" must start with '/' and hold no spaces, CR or LF"));
@@ -69,13 +78,13 @@ void CheckHealthCheck(const v1::HealthCheck& h, const std::string& path, Problem
 // The writer on its own; that its cluster exists is CheckModel's, its token CheckFencing's.
 void CheckWriter(const v1::Service& s, const std::string& path, Problems& out) {
   const v1::Writer& w = s.writer();
-  CheckName(w.cluster(), path + ".cluster", out);
+  CheckName(w.cluster(), path, ".cluster", out);
   std::set<uint32_t> seen;
   for (int i = 0; i < w.write_ports_size(); ++i) {
     const uint32_t port = w.write_ports(i);
     const std::string field = absl::StrCat(path, ".write_ports[", i, "]");
     if (port == 0 || port > 65535) {
-      CheckPort(port, false, field, out);
+      CheckPort(port, false, field, "", out);
       continue;
     }
     if (!seen.insert(port).second) {
@@ -108,22 +117,22 @@ void CheckFencing(const Model& current, const v1::Service& s, const std::string&
 }
 
 void CheckCluster(const v1::Cluster& c, const std::string& path, Problems& out) {
-  CheckName(c.name(), path + ".name", out);
+  CheckName(c.name(), path, ".name", out);
   if (c.id() == 0 || c.id() > 65535) Add(out, path + ".id", absl::StrCat("cluster id ", c.id(), " is out of range 1..65535"));
-  if (!c.gateway_address().empty()) CheckAddress(c.gateway_address(), path + ".gateway_address", out);
+  if (!c.gateway_address().empty()) CheckAddress(c.gateway_address(), path, ".gateway_address", out);
   if (c.lease_ttl_ms() != 0) CheckRange(c.lease_ttl_ms(), 100, kMaxLeaseMs, "lease TTL", path + ".lease_ttl_ms", out);
   if (c.has_hold_down_ms()) CheckRange(c.hold_down_ms(), 0, kMaxLeaseMs, "hold-down", path + ".hold_down_ms", out);
 }
 
 void CheckService(const v1::Service& s, const std::string& path, Problems& out) {
-  CheckName(s.namespace_(), path + ".namespace", out);
-  CheckName(s.name(), path + ".name", out);
+  CheckName(s.namespace_(), path, ".namespace", out);
+  CheckName(s.name(), path, ".name", out);
   if (s.frontends().empty()) Add(out, path + ".frontends", "a service needs at least one frontend");
   for (int i = 0; i < s.frontends_size(); ++i) {
     const v1::Frontend& f = s.frontends(i);
     const std::string fp = absl::StrCat(path, ".frontends[", i, "]");
-    CheckAddress(f.vip(), fp + ".vip", out);
-    CheckPort(f.port(), true, fp + ".port", out);
+    CheckAddress(f.vip(), fp, ".vip", out);
+    CheckPort(f.port(), true, fp, ".port", out);
     if (f.protocol() != v1::TCP && f.protocol() != v1::UDP) {
       Add(out, fp + ".protocol", absl::StrCat("unknown protocol ", static_cast<int>(f.protocol()), ": TCP or UDP"));
     }
@@ -156,9 +165,9 @@ void CheckEndpoint(const v1::Endpoint& e, const std::string& path, Problems& out
   if (e.service().find('/') == std::string::npos) {
     Add(out, path + ".service", absl::StrCat("\"", e.service(), "\" is not a service key (namespace/name)"));
   }
-  CheckName(e.cluster(), path + ".cluster", out);
-  CheckAddress(e.address(), path + ".address", out);
-  CheckPort(e.port(), false, path + ".port", out);
+  CheckName(e.cluster(), path, ".cluster", out);
+  CheckAddress(e.address(), path, ".address", out);
+  CheckPort(e.port(), false, path, ".port", out);
   if (e.has_weight() && e.weight() > kMaxWeight) {
     Add(out, path + ".weight", absl::StrCat("weight ", e.weight(), " is out of range 0..", kMaxWeight));
   }
@@ -177,8 +186,8 @@ void CheckCostModel(const v1::CostModel& c, const std::string& path, Problems& o
 }
 
 void CheckGateway(const v1::Gateway& g, const std::string& path, Problems& out) {
-  CheckName(g.cluster(), path + ".cluster", out);
-  for (int i = 0; i < g.addresses_size(); ++i) CheckAddress(g.addresses(i), absl::StrCat(path, ".addresses[", i, "]"), out);
+  CheckName(g.cluster(), path, ".cluster", out);
+  for (int i = 0; i < g.addresses_size(); ++i) CheckAddress(g.addresses(i), absl::StrCat(path, ".addresses[", i, "]"), "", out);
   for (int i = 0; i < g.client_zones_size(); ++i) {
     const std::string zp = absl::StrCat(path, ".client_zones[", i, "]");
     if (absl::StatusOr<net::IpPrefix> p = net::IpPrefix::Parse(g.client_zones(i).prefix()); !p.ok()) {
