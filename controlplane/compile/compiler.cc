@@ -192,8 +192,10 @@ snapshot::CompiledService Compiler::CompileView(const state::Model& m, const std
     if (!t.empty()) {
       std::vector<uint16_t> remap(t.endpoints().size());
       for (size_t i = 0; i < remap.size(); ++i) remap[i] = index.at(t.endpoints()[i].key);
-      out_table.slots.reserve(t.size());
-      for (maglev::SlotIndex s : t.slots()) out_table.slots.push_back(remap[s]);
+      const absl::Span<const maglev::SlotIndex> in = t.slots();
+      out_table.slots.resize(in.size());
+      uint16_t* const out = out_table.slots.data();
+      for (size_t s = 0; s < in.size(); ++s) out[s] = remap[in[s]];
     }
     c.tables.push_back(std::move(out_table));
   }
@@ -303,7 +305,7 @@ void Compiler::PruneBackendIds(const state::Model& m) {
   // Amortised: only when ids of departed backends outnumber the live ones.
   const size_t live = m.EndpointCount();
   if (backend_ids_.size() <= 2 * live + 1024) return;
-  std::map<maglev::EndpointKey, uint32_t> kept;
+  absl::flat_hash_map<maglev::EndpointKey, uint32_t> kept;
   for (const auto& [key, entry] : m.services) {
     for (const auto& [id, e] : entry->endpoints) {
       const maglev::EndpointKey k{id.cluster, Address(e.address()), static_cast<uint16_t>(e.port())};

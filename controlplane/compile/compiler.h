@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "controlplane/maglev/maglev_table.h"
 #include "controlplane/snapshot/compiled_snapshot.h"
@@ -111,7 +112,8 @@ class Compiler {
   std::map<std::string, Cached> cache_;
   std::map<std::string, Cached> retired_;  // the cache before the last Compile(), until DropRetired()
   // Backend ids stay the same while a backend exists, so per-backend counters survive recompiles.
-  std::map<maglev::EndpointKey, uint32_t> backend_ids_;
+  // Hashed: a recompile looks up every backend of the service, and ordered keys compare strings.
+  absl::flat_hash_map<maglev::EndpointKey, uint32_t> backend_ids_;
   uint32_t next_backend_id_ = 1;
   uint32_t next_service_id_ = 1;
   std::map<std::string, uint32_t> service_ids_;

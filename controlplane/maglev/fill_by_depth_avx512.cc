@@ -2,13 +2,13 @@
 // Where the AVX2 step claims its free lanes one by one in scalar code (a branch per lane that no
 // predictor guesses), this one claims them all at once: a conflict check finds the lanes whose bitmap
 // word an earlier free lane of the step also wants, and when there is none (almost always: 16 lanes
-// over M/32 words) the new bits go back with one scatter and the claims are logged with two
-// compresses. Steps with a shared word take the scalar path, which re-checks each bit in lane order,
-// so an earlier lane still wins a slot two lanes want — the same tables as ProbeByDepth.
+// over M/32 words) the new bits go back with one scatter and the claims are compressed to the front
+// of a vector and written straight to the table (no claim log: its M entries cost page faults).
+// Steps with a shared word take the scalar path, which re-checks each bit in lane order, so an
+// earlier lane still wins a slot two lanes want — the same tables as ProbeByDepth.
 #include <immintrin.h>
 
 #include <bit>
-#include <memory>
 
 #include "controlplane/maglev/permutation.h"
 
@@ -23,11 +23,6 @@ __attribute__((target("avx512f,avx512cd,avx512vl,popcnt"))) uint64_t ProbeByDept
   const std::vector<uint32_t>& skip = lanes.skip;
   std::vector<uint32_t>& wanted = lanes.wanted;
   const size_t& count = lanes.count;
-  // Claims, written out after the loop (as ProbeByDepth does). A compressed store writes a whole
-  // vector, so 16 entries of slack.
-  std::unique_ptr<uint32_t[]> claim_slot(new uint32_t[m + 16]);
-  std::unique_ptr<uint32_t[]> claim_id(new uint32_t[m + 16]);
-  size_t claim_count = 0;
   uint32_t* const words = taken.words32();
   uint32_t free_count = m;
   uint64_t depth = 0;
@@ -60,11 +55,12 @@ __attribute__((target("avx512f,avx512cd,avx512vl,popcnt"))) uint64_t ProbeByDept
             _mm512_mask_test_epi32_mask(free_lanes, v_earlier, _mm512_set1_epi32(static_cast<int>(free_lanes)));
         if (shared == 0) {
           _mm512_mask_i32scatter_epi32(words, free_lanes, v_word, _mm512_or_si512(v_words, v_bit), 4);
-          _mm512_storeu_si512(&claim_slot[claim_count], _mm512_maskz_compress_epi32(free_lanes, v_next));
-          _mm512_storeu_si512(&claim_id[claim_count],
-                              _mm512_maskz_compress_epi32(free_lanes, _mm512_loadu_si512(&ids[k])));
+          // The claims, compressed to the front, written one by one.
+          alignas(64) uint32_t claim_slot[16], claim_id[16];
+          _mm512_store_si512(claim_slot, _mm512_maskz_compress_epi32(free_lanes, v_next));
+          _mm512_store_si512(claim_id, _mm512_maskz_compress_epi32(free_lanes, _mm512_loadu_si512(&ids[k])));
           const auto claimed = static_cast<uint32_t>(std::popcount(static_cast<uint32_t>(free_lanes)));
-          claim_count += claimed;
+          for (uint32_t c = 0; c < claimed; ++c) slots[claim_slot[c]] = static_cast<uint16_t>(claim_id[c]);
           free_count -= claimed;
           v_wanted = _mm512_mask_sub_epi32(v_wanted, free_lanes, v_wanted, v_1);
           _mm512_storeu_si512(&wanted[k], v_wanted);
@@ -81,9 +77,7 @@ __attribute__((target("avx512f,avx512cd,avx512vl,popcnt"))) uint64_t ProbeByDept
             const uint32_t bit = 1u << (slot & 31);
             if (word & bit) continue;  // an earlier lane of this step took it
             word |= bit;
-            claim_slot[claim_count] = slot;
-            claim_id[claim_count] = ids[lane];
-            ++claim_count;
+            slots[slot] = static_cast<uint16_t>(ids[lane]);
             --free_count;
             done += --wanted[lane] == 0;
           }
@@ -100,7 +94,6 @@ __attribute__((target("avx512f,avx512cd,avx512vl,popcnt"))) uint64_t ProbeByDept
       done = 0;
     }
   }
-  for (size_t c = 0; c < claim_count; ++c) slots[claim_slot[c]] = static_cast<uint16_t>(claim_id[c]);
   lanes.HandBack(cursors, left, active);
   return depth;
 }
