@@ -41,6 +41,9 @@ ControlPlane::~ControlPlane() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
+    // A push may be leading a round.
+    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !round_running_; };
+    mu_.Await(absl::Condition(&idle));
   }
   publisher_.join();
 }
@@ -129,7 +132,19 @@ PushOutcome ControlPlane::Push(const v1::PushRequest& request) {
   auto done = [this, mine]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return published_version_ >= mine || failed_version_ >= mine || stopping_;
   };
-  mu_.Await(absl::Condition(&done));
+  auto done_or_idle = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done() || !round_running_; };
+  // Group commit, led by a push: when no round runs, this thread runs one for everything accepted
+  // so far (waking the publisher thread, and being woken by it, cost two thread hops a push); when
+  // one runs, the pushes accepted meanwhile wait for it to end and one of them leads the next.
+  while (true) {
+    mu_.Await(absl::Condition(&done_or_idle));
+    if (done()) break;
+    Round round;
+    BeginRound(round);
+    mu_.Unlock();
+    RunRound(round);
+    mu_.Lock();
+  }
   out.version = mine;
   out.version_info = request.version_info();
   if (published_version_ < mine) {
@@ -143,9 +158,11 @@ void ControlPlane::PublisherLoop() {
     Round round;
     {
       absl::MutexLock lock(&mu_);
+      // Pushes lead their own rounds (Push); this thread runs the rest: health verdicts, leases, and
+      // pushes whose leader failed.
       auto work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || version_ > std::max(published_version_, failed_version_) || overlay_dirty_ ||
-               partition_dirty_;
+        return stopping_ || (!round_running_ && (version_ > std::max(published_version_, failed_version_) ||
+                                                 overlay_dirty_ || partition_dirty_));
       };
       auto wake = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return work() || leases_changed_; };
       // The lease timer: sleep until there is work, a renewal moved the leases, or the next lease
@@ -162,30 +179,42 @@ void ControlPlane::PublisherLoop() {
         }
       }
       if (stopping_) return;
-      round.model = model_;  // cheap: service entries are shared
-      round.version = version_;
-      round.state_changed = version_ > published_version_;
-      round.overlay = overlay_;  // small: failing endpoints only
-      overlay_dirty_ = false;
-      round.partition.stale = leases_.stale();
-      round.partition_generation = partition_generation_;
-      partition_dirty_ = false;
-      round.events = std::move(pending_events_);
-      pending_events_.clear();
-      round.saved.set_version(version_);
-      for (const auto& [source, v] : source_versions_) (*round.saved.mutable_source_versions())[source] = v;
+      BeginRound(round);
     }
-    const absl::Status status = PublishRound(round);
-    if (!status.ok()) {
-      absl::MutexLock lock(&mu_);
-      failed_version_ = round.version;
-      failure_ = status;
-      continue;
-    }
-    if (round.state_changed) {
-      absl::MutexLock ol(&observer_mu_);
-      if (observer_) observer_(round.model);
-    }
+    RunRound(round);
+  }
+}
+
+void ControlPlane::BeginRound(Round& round) {
+  round_running_ = true;
+  round.model = model_;  // cheap: service entries are shared
+  round.version = version_;
+  round.state_changed = version_ > published_version_;
+  round.overlay = overlay_;  // small: failing endpoints only
+  overlay_dirty_ = false;
+  round.partition.stale = leases_.stale();
+  round.partition_generation = partition_generation_;
+  partition_dirty_ = false;
+  round.events = std::move(pending_events_);
+  pending_events_.clear();
+  round.saved.set_version(version_);
+  for (const auto& [source, v] : source_versions_) (*round.saved.mutable_source_versions())[source] = v;
+}
+
+void ControlPlane::RunRound(Round& round) {
+  const absl::Status status = PublishRound(round);
+  if (!status.ok()) {
+    absl::MutexLock lock(&mu_);
+    failed_version_ = round.version;
+    failure_ = status;
+    round_running_ = false;
+    return;
+  }
+  if (round.state_changed) {
+    absl::MutexLock ol(&observer_mu_);
+    if (observer_) observer_(round.model);
+  }
+  {
     absl::MutexLock wl(&watchers_mu_);
     std::erase_if(watchers_, [](const std::weak_ptr<Watcher>& w) { return w.expired(); });
     for (const std::weak_ptr<Watcher>& weak : watchers_) {
@@ -195,6 +224,9 @@ void ControlPlane::PublisherLoop() {
       }
     }
   }
+  // Only now: the next round's events must reach the watchers after these.
+  absl::MutexLock lock(&mu_);
+  round_running_ = false;
 }
 
 absl::Status ControlPlane::PublishRound(Round& round) {

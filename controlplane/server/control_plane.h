@@ -3,10 +3,12 @@
 // (causeway_service.h); tests drive it directly too.
 //
 // Pushes are validated and accepted (or refused) one at a time under a lock, which is cheap. The
-// expensive part — compiling the tables and writing the state to disk, in parallel — runs on one
-// publisher thread for everything accepted since its last round (group commit), and a push returns
-// once the snapshot holding it is persisted and handed to the dataplane. So many small updates cost
-// one compile, not one each, and a push's answer means "in the dataplane and on disk".
+// expensive part — compiling the tables and writing the state to disk, in parallel — runs as one
+// round for everything accepted since the last round (group commit), one round at a time: led by a
+// push that finds no round running (on its own thread), else by the publisher thread (health
+// verdicts, leases). A push returns once the snapshot holding it is persisted and handed to the
+// dataplane. So many small updates cost one compile, not one each, and a push's answer means "in
+// the dataplane and on disk".
 #ifndef CAUSEWAY_CONTROLPLANE_SERVER_CONTROL_PLANE_H_
 #define CAUSEWAY_CONTROLPLANE_SERVER_CONTROL_PLANE_H_
 
@@ -115,8 +117,9 @@ class ControlPlane {
   // of the state, so deltas built on that version still apply).
   void SetHealthVerdict(const HealthVerdict& verdict);
   // The health checker follows the state through this: called with the current published model at
-  // once, then from the publisher thread with each newly published one. It must not call back into
-  // this object, except SetHealthVerdict. Null removes it (and waits for a running call to end).
+  // once, then from the thread that ran the round with each newly published one (one call at a
+  // time, in order). It must not call back into this object, except SetHealthVerdict. Null removes
+  // it (and waits for a running call to end).
   using ModelObserver = std::function<void(const state::Model&)>;
   void SetModelObserver(ModelObserver observer);
 
@@ -132,6 +135,12 @@ class ControlPlane {
   // What one publisher round works on: the model at `version` and what changed since the last round.
   struct Round;
   void PublisherLoop();
+  // Takes everything accepted (and the verdicts and leases) since the last round; a round runs
+  // from here until RunRound ends, and no other starts meanwhile.
+  void BeginRound(Round& round) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Compiles, persists and publishes it (answering its pushes), then tells the observer and the
+  // watchers. Called without mu_, by the publisher thread or by a push leading the round.
+  void RunRound(Round& round) ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status PublishRound(Round& round);
   absl::Time Now() const { return clock_->Now(); }
   // Evaluates the leases at Now(); a change of the stale set is queued for the publisher.
@@ -174,11 +183,12 @@ class ControlPlane {
   uint64_t failed_version_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool round_running_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t accepted_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
   double last_compile_ms_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t last_compiled_services_ ABSL_GUARDED_BY(mu_) = 0;
-  // Used by the publisher thread only (and by Restore while the publisher is idle).
+  // Used by the thread running a round only (and by Restore before any round).
   compile::Compiler compiler_;
   std::unique_ptr<state::StateFiles> files_;  // null when nothing is persisted
   mutable absl::Mutex watchers_mu_ ABSL_ACQUIRED_AFTER(mu_);
