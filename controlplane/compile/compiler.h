@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -84,9 +85,11 @@ class Compiler {
   // The tables and views of a service in the last compiled snapshot (for Explain and listings).
   std::shared_ptr<const topology::ServiceTables> TablesOf(const std::string& service) const;
 
-  // Frees what the last Compile() replaced. Compile() keeps it so that the caller can publish first
-  // and pay for the frees after (a recompiled big service: thousands of backends and its tables).
-  void DropRetired() { retired_.clear(); }
+  // What the last Compile() replaced (a recompiled big service: thousands of backends and its
+  // tables), handed over so that the caller can publish first and free it later, elsewhere.
+  std::shared_ptr<void> TakeRetired() {
+    return std::make_shared<std::map<std::string, Cached>>(std::exchange(retired_, {}));
+  }
 
  private:
   struct Cached {
@@ -110,7 +113,7 @@ class Compiler {
   void PruneBackendIds(const state::Model& m);
 
   std::map<std::string, Cached> cache_;
-  std::map<std::string, Cached> retired_;  // the cache before the last Compile(), until DropRetired()
+  std::map<std::string, Cached> retired_;  // the cache before the last Compile(), until TakeRetired()
   // Backend ids stay the same while a backend exists, so per-backend counters survive recompiles.
   // Hashed: a recompile looks up every backend of the service, and ordered keys compare strings.
   absl::flat_hash_map<maglev::EndpointKey, uint32_t> backend_ids_;

@@ -161,8 +161,9 @@ void ControlPlane::PublisherLoop() {
       // Pushes lead their own rounds (Push); this thread runs the rest: health verdicts, leases, and
       // pushes whose leader failed.
       auto work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || (!round_running_ && (version_ > std::max(published_version_, failed_version_) ||
-                                                 overlay_dirty_ || partition_dirty_));
+        return stopping_ || !trash_.empty() ||
+               (!round_running_ &&
+                (version_ > std::max(published_version_, failed_version_) || overlay_dirty_ || partition_dirty_));
       };
       auto wake = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return work() || leases_changed_; };
       // The lease timer: sleep until there is work, a renewal moved the leases, or the next lease
@@ -179,6 +180,14 @@ void ControlPlane::PublisherLoop() {
         }
       }
       if (stopping_) return;
+      if (!trash_.empty()) {
+        std::vector<std::shared_ptr<const void>> trash = std::move(trash_);
+        trash_.clear();
+        mu_.Unlock();
+        trash.clear();
+        mu_.Lock();
+        continue;
+      }
       BeginRound(round);
     }
     RunRound(round);
@@ -252,24 +261,25 @@ absl::Status ControlPlane::PublishRound(Round& round) {
 
   std::map<std::string, std::shared_ptr<const topology::ServiceTables>> tables;
   for (const auto& [key, entry] : round.model.services) tables[key] = compiler_.TablesOf(key);
-  // What this round replaces is freed once the lock is released and the pushes are answered:
-  // for a big service, thousands of endpoint messages and the old tables.
+  // What this round replaces (for a big service, thousands of endpoint messages and the old
+  // tables) goes to the publisher thread to free: not under the lock, and not on the thread of a
+  // push that leads the round, before its answer.
+  auto old_tables = std::make_shared<decltype(tables)>(std::move(tables));
   std::shared_ptr<const snapshot::CompiledSnapshot> old_snapshot = compiled->snapshot;
-  state::Model old_model = round.model;  // round.model stays valid for the observer
-  compile::HealthOverlay old_overlay = std::move(round.overlay);
-  {
-    absl::MutexLock lock(&mu_);
-    std::swap(published_tables_, tables);
-    std::swap(published_snapshot_, old_snapshot);
-    std::swap(published_model_, old_model);
-    std::swap(published_overlay_, old_overlay);
-    published_stale_ = round.partition.stale;
-    published_partition_generation_ = round.partition_generation;
-    published_version_ = round.version;
-    last_compile_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    last_compiled_services_ = compiled->recompiled;
-  }
-  compiler_.DropRetired();
+  auto old_model = std::make_shared<state::Model>(round.model);  // round.model stays valid for the observer
+  auto old_overlay = std::make_shared<compile::HealthOverlay>(std::move(round.overlay));
+  absl::MutexLock lock(&mu_);
+  std::swap(published_tables_, *old_tables);
+  std::swap(published_snapshot_, old_snapshot);
+  std::swap(published_model_, *old_model);
+  std::swap(published_overlay_, *old_overlay);
+  published_stale_ = round.partition.stale;
+  published_partition_generation_ = round.partition_generation;
+  published_version_ = round.version;
+  last_compile_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  last_compiled_services_ = compiled->recompiled;
+  trash_.insert(trash_.end(), {std::move(old_tables), std::move(old_snapshot), std::move(old_model),
+                               std::move(old_overlay), compiler_.TakeRetired()});
   return absl::OkStatus();
 }
 

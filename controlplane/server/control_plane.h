@@ -184,6 +184,8 @@ class ControlPlane {
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool round_running_ ABSL_GUARDED_BY(mu_) = false;
+  // What rounds replaced, for the publisher thread to free.
+  std::vector<std::shared_ptr<const void>> trash_ ABSL_GUARDED_BY(mu_);
   uint64_t accepted_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
   double last_compile_ms_ ABSL_GUARDED_BY(mu_) = 0;
