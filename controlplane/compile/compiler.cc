@@ -105,7 +105,8 @@ ServiceInputs Inputs(const state::Model& m, const state::ServiceEntry& entry,
   if (s.has_panic_threshold()) in.policy.panic_threshold = s.panic_threshold();
   in.policy.table_size = s.table_size();
   const bool drop_stale = stale != nullptr && !stale->empty() && s.partition_policy() == v1::DROP;
-  for (const auto& [id, e] : entry.endpoints) {
+  for (const auto& [id, shared] : entry.endpoints) {
+    const v1::Endpoint& e = *shared;
     if (only_cluster != nullptr && id.cluster != *only_cluster) continue;
     if (drop_stale && stale->contains(id.cluster)) continue;  // as if deleted
     topology::EndpointState st;
@@ -308,7 +309,7 @@ void Compiler::PruneBackendIds(const state::Model& m) {
   absl::flat_hash_map<maglev::EndpointKey, uint32_t> kept;
   for (const auto& [key, entry] : m.services) {
     for (const auto& [id, e] : entry->endpoints) {
-      const maglev::EndpointKey k{id.cluster, Address(e.address()), static_cast<uint16_t>(e.port())};
+      const maglev::EndpointKey k{id.cluster, Address(e->address()), static_cast<uint16_t>(e->port())};
       if (auto it = backend_ids_.find(k); it != backend_ids_.end()) kept.insert(*it);
     }
   }

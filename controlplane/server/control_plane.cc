@@ -414,7 +414,7 @@ v1::ListEndpointsResponse ControlPlane::ListEndpoints(const std::string& service
     const std::map<state::EndpointId, std::string>* failing = published_overlay_.FailingOf(key);
     for (const auto& [id, e] : entry->endpoints) {
       v1::Endpoint* out_e = out.add_endpoints();
-      *out_e = e;
+      *out_e = *e;
       if (failing != nullptr && failing->contains(id)) out_e->set_health(v1::UNHEALTHY);  // the effective health
     }
   }

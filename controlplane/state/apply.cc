@@ -18,7 +18,7 @@ bool Same(const google::protobuf::Message& a, const google::protobuf::Message& b
 bool SameEntry(const ServiceEntry& a, const ServiceEntry& b) {
   if (!Same(a.service, b.service) || a.endpoints.size() != b.endpoints.size()) return false;
   return std::equal(a.endpoints.begin(), a.endpoints.end(), b.endpoints.begin(), [](const auto& x, const auto& y) {
-    return x.first == y.first && Same(x.second, y.second);
+    return x.first == y.first && (x.second == y.second || Same(*x.second, *y.second));
   });
 }
 
@@ -62,15 +62,13 @@ void PutEndpoint(Model& m, Builder& b, const v1::Endpoint& e, const std::string&
     return;
   }
   ServiceEntry& entry = b.Own(e.service());
-  auto [it, inserted] = entry.endpoints.try_emplace(IdOf(e), e);
-  if (!inserted) {
-    if (refuse_duplicate) {
-      out.push_back({path, absl::StrCat("duplicate endpoint ", e.cluster(), "/", e.address(), ":", e.port(),
-                                        " of service ", e.service())});
-      return;
-    }
-    it->second = e;
+  auto [it, inserted] = entry.endpoints.try_emplace(IdOf(e));
+  if (!inserted && refuse_duplicate) {
+    out.push_back({path, absl::StrCat("duplicate endpoint ", e.cluster(), "/", e.address(), ":", e.port(),
+                                      " of service ", e.service())});
+    return;
   }
+  it->second = std::make_shared<const v1::Endpoint>(e);
   touched.insert(e.service());
 }
 

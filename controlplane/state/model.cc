@@ -34,7 +34,7 @@ v1::State Model::ToState() const {
   for (const auto& [name, c] : clusters) *s.add_clusters() = c;
   for (const auto& [key, entry] : services) {
     *s.add_services() = entry->service;
-    for (const auto& [id, e] : entry->endpoints) *s.add_endpoints() = e;
+    for (const auto& [id, e] : entry->endpoints) *s.add_endpoints() = *e;
   }
   return s;
 }

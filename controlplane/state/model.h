@@ -21,9 +21,14 @@ struct EndpointId {
   friend auto operator<=>(const EndpointId&, const EndpointId&) = default;
 };
 
+// An endpoint's message, immutable and shared between the entries of successive models: copying an
+// entry to change one endpoint (a feed's one-endpoint delta) copies pointers, not a thousand
+// messages and their strings.
+using SharedEndpoint = std::shared_ptr<const v1::Endpoint>;
+
 struct ServiceEntry {
   v1::Service service;
-  std::map<EndpointId, v1::Endpoint> endpoints;
+  std::map<EndpointId, SharedEndpoint> endpoints;
   // Bumped whenever the service or one of its endpoints changes: the compiler recompiles a service
   // only when its generation (or the model's shared generation) moved.
   uint64_t generation = 0;

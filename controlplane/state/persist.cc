@@ -220,7 +220,7 @@ std::string SerializeSaved(const v1::SavedState& head, const Model& m) {
     for (const auto& [name, c] : m.clusters) put(2, c);
     for (const auto& [key, entry] : m.services) put(3, entry->service);
     for (const auto& [key, entry] : m.services) {
-      for (const auto& [id, e] : entry->endpoints) put(4, e);
+      for (const auto& [id, e] : entry->endpoints) put(4, *e);
     }
   }
   std::string bytes = head.SerializeAsString();
