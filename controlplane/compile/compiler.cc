@@ -281,22 +281,36 @@ absl::StatusOr<Compiler::Result> Compiler::Compile(const state::Model& m, uint64
     auto cached = cache_.find(key);
     const auto o = overlay.services.find(key);
     const uint64_t overlay_generation = o == overlay.services.end() ? 0 : o->second.generation;
+    // A service's compiled form lives in the snapshot only (a big service's table is 256 KiB):
+    // one compiled afresh is moved in, one from the cache copied from the last snapshot.
     if (cached != cache_.end() && cached->second.generation == entry->generation &&
         cached->second.shared_generation == m.shared_generation &&
         cached->second.overlay_generation == overlay_generation &&
         cached->second.partition_key == (PartitionSensitive(entry->service) ? stale_key : "")) {
-      next.emplace(key, std::move(cached->second));
+      Cached& c = next.emplace(key, std::move(cached->second)).first->second;
+      snap->services.push_back(last_snapshot_->services[c.index]);
+      c.index = snap->services.size() - 1;
+      if (c.write_index) {
+        snap->services.push_back(last_snapshot_->services[*c.write_index]);
+        c.write_index = snap->services.size() - 1;
+      }
     } else {
-      absl::StatusOr<Cached> c = CompileService(m, key, *entry, overlay, partition);
-      if (!c.ok()) return c.status();
-      next.emplace(key, *std::move(c));
+      absl::StatusOr<Cached> compiled = CompileService(m, key, *entry, overlay, partition);
+      if (!compiled.ok()) return compiled.status();
+      Cached& c = next.emplace(key, *std::move(compiled)).first->second;
+      snap->services.push_back(std::move(c.compiled));
+      c.index = snap->services.size() - 1;
+      if (c.write_view) {
+        snap->services.push_back(*std::move(c.write_view));
+        c.write_index = snap->services.size() - 1;
+      }
+      c.compiled = {};
+      c.write_view.reset();
       ++result.recompiled;
     }
-    const Cached& done = next.at(key);
-    snap->services.push_back(done.compiled);
-    if (done.write_view) snap->services.push_back(*done.write_view);
   }
   retired_ = std::exchange(cache_, std::move(next));
+  last_snapshot_ = snap;
   PruneBackendIds(m);
   result.snapshot = std::move(snap);
   return result;

@@ -98,8 +98,12 @@ class Compiler {
     uint64_t overlay_generation = 0;
     std::string partition_key;  // the stale clusters, when the service is partition-sensitive
     std::shared_ptr<const topology::ServiceTables> tables;
+    // What CompileService made, until Compile() moves it into the snapshot.
     snapshot::CompiledService compiled;
     std::optional<snapshot::CompiledService> write_view;
+    // Where they are in last_snapshot_.
+    size_t index = 0;
+    std::optional<size_t> write_index;
   };
   absl::StatusOr<Cached> CompileService(const state::Model& m, const std::string& key,
                                         const state::ServiceEntry& entry, const HealthOverlay& overlay,
@@ -113,6 +117,8 @@ class Compiler {
   void PruneBackendIds(const state::Model& m);
 
   std::map<std::string, Cached> cache_;
+  // The last compiled snapshot: holds the cached services' compiled forms.
+  std::shared_ptr<const snapshot::CompiledSnapshot> last_snapshot_;
   std::map<std::string, Cached> retired_;  // the cache before the last Compile(), until TakeRetired()
   // Backend ids stay the same while a backend exists, so per-backend counters survive recompiles.
   // Hashed: a recompile looks up every backend of the service, and ordered keys compare strings.
