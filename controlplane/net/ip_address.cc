@@ -10,15 +10,48 @@
 #include "absl/strings/str_cat.h"
 
 namespace causeway::net {
+namespace {
+
+// Dotted quad in canonical form (decimal 0..255, no leading zero, four parts): what nearly every
+// pushed address is, and what inet_pton reads the same way. Anything else returns false and goes to
+// inet_pton, which decides.
+bool ParseCanonicalV4(absl::string_view text, uint8_t* out) {
+  size_t part = 0;
+  uint32_t value = 0;
+  size_t digits = 0;
+  for (char c : text) {
+    if (c == '.') {
+      if (digits == 0 || part == 3) return false;
+      out[part++] = static_cast<uint8_t>(value);
+      value = 0;
+      digits = 0;
+    } else if (c >= '0' && c <= '9') {
+      if (digits == 1 && value == 0) return false;  // a leading zero
+      value = value * 10 + static_cast<uint32_t>(c - '0');
+      if (++digits > 3 || value > 255) return false;
+    } else {
+      return false;
+    }
+  }
+  if (digits == 0 || part != 3) return false;
+  out[3] = static_cast<uint8_t>(value);
+  return true;
+}
+
+}  // namespace
 
 absl::StatusOr<IpAddress> IpAddress::Parse(absl::string_view text) {
+  IpAddress a;
+  if (ParseCanonicalV4(text, a.bytes_.data())) {
+    a.family_ = Family::kV4;
+    return a;
+  }
   // inet_pton needs a terminated string; addresses are short.
   if (text.empty() || text.size() >= INET6_ADDRSTRLEN) {
     return absl::InvalidArgumentError(absl::StrCat("malformed IP address \"", text, "\""));
   }
   char buf[INET6_ADDRSTRLEN] = {};
   std::memcpy(buf, text.data(), text.size());
-  IpAddress a;
   if (inet_pton(AF_INET, buf, a.bytes_.data()) == 1) {
     a.family_ = Family::kV4;
     return a;

@@ -1,5 +1,7 @@
 #include "controlplane/net/ip_address.h"
 
+#include <arpa/inet.h>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -31,6 +33,23 @@ TEST(IpAddress, RejectsMalformed) {
     auto a = IpAddress::Parse(bad);
     EXPECT_FALSE(a.ok()) << bad;
     EXPECT_THAT(a.status().message(), HasSubstr("malformed IP address")) << bad;
+  }
+}
+
+// Parse reads canonical dotted quads itself, without inet_pton: it must accept and read exactly
+// what inet_pton does.
+TEST(IpAddress, V4AsInetPtonReadsIt) {
+  for (const char* text : {"0.0.0.0", "255.255.255.255", "10.244.0.1", "1.2.3.04", "00.1.1.1", "0.1.1.1",
+                           "1.2.3", "1..2.3", "1.2.3.4.", ".1.2.3.4", "1.2.3.4.5", "256.1.1.1", "1.2.3.1000",
+                           "1.2.3.-1", "1.2.3.4a", "01.2.3.4", "100.200.250.255"}) {
+    uint8_t want[4] = {};
+    const bool valid = inet_pton(AF_INET, text, want) == 1;
+    auto a = IpAddress::Parse(text);
+    EXPECT_EQ(a.ok() && a->is_v4(), valid) << text;
+    if (valid && a.ok()) {
+      EXPECT_EQ(a->v4(), uint32_t{want[0]} << 24 | uint32_t{want[1]} << 16 | uint32_t{want[2]} << 8 | want[3]) << text;
+      EXPECT_EQ(a->ToString(), text);
+    }
   }
 }
 
