@@ -5,7 +5,8 @@
 //       [--flow-table-size=1048576] [--exception-tap=IFNAME]
 //       [--mbufs-per-port=8191]
 //
-// Next hops without a static --neighbor are resolved by ARP/ND (--resolve-neighbors=0: not).
+// Next hops without a static --neighbor are resolved by ARP/ND (--resolve-neighbors=0 or false: not;
+// 1, true or the bare flag, the default: resolved; any other value is refused).
 // Every probed port is used, one RX/TX queue pair per worker lcore (the main lcore works too when
 // it is the only one). --exception-tap creates a kernel TAP interface (net_tap, with the first
 // port's MAC) for the first port: frames that are the host's (not a VIP or gateway address, other
@@ -74,7 +75,14 @@ bool ParseOptions(int argc, char** argv, Options& o) {
       }
       o.gateway.settings.neighbors.emplace_back(*ip, mac);
     } else if (name == "--resolve-neighbors") {
-      o.gateway.resolve_neighbors = value != "0";
+      if (eq == std::string::npos || value == "1" || value == "true") {
+        o.gateway.resolve_neighbors = true;
+      } else if (value == "0" || value == "false") {
+        o.gateway.resolve_neighbors = false;
+      } else {
+        std::fprintf(stderr, "causewayd: --resolve-neighbors=%s: give 0, 1, true or false\n", value.c_str());
+        return false;
+      }
     } else if (name == "--default-next-hop-mac") {
       rte_ether_addr mac{};
       if (!ParseMac(value, mac)) return false;

@@ -142,6 +142,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
     g->neighbors_ = *std::move(resolver);
     for (auto& w : g->workers_) w->ctx.neighbor_reports = g->neighbors_->reports();
     g->workers_[0]->ctx.control_tx = g->neighbors_->tx();
+    std::printf("causewayd: next hops without a static neighbour resolved by ARP/ND\n");
+  } else {
+    std::printf("causewayd: neighbour resolution off (static neighbours and the default next-hop MAC only)\n");
   }
   std::vector<const WorkerCounters*> counters;
   for (const auto& w : g->workers_) counters.push_back(&w->ctx.counters);
@@ -215,6 +218,8 @@ std::vector<snapshot::DataplaneStats::ZonePair> Gateway::ZonePairs() const {
 }
 
 Gateway::~Gateway() {
+  // Telemetry's thread must not read the workers' counters, the resolver or the store from now on.
+  UnregisterTelemetry();
   if (pdump_) rte_pdump_uninit();
   for (uint16_t p : started_ports_) StopPort(p);
   workers_.clear();

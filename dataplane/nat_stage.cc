@@ -193,6 +193,7 @@ int32_t NatStage::NewSession(uint16_t k, bool& made) {
   s.backend = b->address;
   s.backend_port = b->port_be;
   s.next_hop_mac = b->mac;
+  s.mac_generation = t_.generation();
   s.client_mac = rte_pktmbuf_mtod(f.m, const rte_ether_hdr*)->src_addr;
   if (kind == NatKind::kFromPeer) {
     // Replies go back into the tunnel the flow came through.
@@ -257,6 +258,7 @@ void NatStage::SendForward(const Forward& f, int32_t index, Counter verdict) {
   NatSession& s = nat.session(index);
   const ParsedPacket& p = *f.p;
   const bool tunnel = s.kind == NatKind::kViaPeer;
+  if (s.mac_generation != t_.generation() && !RefreshNextHopMac(f, s)) return o_.Drop(f.m, Counter::drop_no_neighbor);
   if (tunnel && verdict == Counter::forwarded_nat_hit && TooBigForTunnel(f.m, p, s.next_hop_ipv6)) return;
   if (tunnel && (p.tcp_flags & RTE_TCP_SYN_FLAG) && p.l4_proto == IPPROTO_TCP) {
     ClampMss(L3(f.m, p), p, TunnelMss(s.next_hop_ipv6, p.ipv6));
@@ -271,6 +273,40 @@ void NatStage::SendForward(const Forward& f, int32_t index, Counter verdict) {
   if (tunnel) return Tunnel(f.m, p, s, s.next_hop_mac, uint64_t{s.signature} << 32, verdict);
   SetMacs(f.m, s.next_hop_mac, ctx_.port_mac);
   o_.Send(f.m, verdict);
+}
+
+bool NatStage::RefreshNextHopMac(const Forward& f, NatSession& s) {
+  const BackendRoute* route = nullptr;
+  switch (s.kind) {
+    case NatKind::kLocal:
+      if (f.svc != nullptr) {
+        const int backend = f.svc->FindBackend(s.backend_id);
+        if (backend >= 0) route = &f.svc->backends[backend];
+      }
+      break;
+    case NatKind::kViaPeer:
+      if (const PeerRoute* peer = t_.FindPeer(s.next_hop.data(), s.next_hop_ipv6)) route = &peer->route;
+      break;
+    case NatKind::kFromPeer:
+      if (const NatTarget* target = t_.FindNatTarget(s.backend.data(), s.backend_port, s.ipv6)) route = &target->route;
+      break;
+  }
+  // Gone from the tables (a pinned session outlives its backend or peer): nothing newer is known,
+  // the MAC held stays.
+  if (route == nullptr) {
+    s.mac_generation = t_.generation();
+    return true;
+  }
+  // Unresolved (forgotten): dropped, and looked at again with the next tables.
+  if (!route->has_mac) return false;
+  s.next_hop_mac = route->mac;
+  if (s.kind == NatKind::kLocal) {
+    // Its backend's next hop (the backend itself, or a router) as these tables have it.
+    s.next_hop = route->next_hop;
+    s.next_hop_ipv6 = route->ipv6;
+  }
+  s.mac_generation = t_.generation();
+  return true;
 }
 
 void NatStage::SendReply(const Reply& r) {

@@ -60,6 +60,9 @@ class NatStage {
   // The largest MSS whose segments fit the tunnel (outer header + GUE + IP and TCP headers).
   uint16_t TunnelMss(bool next_hop_ipv6, bool ipv6) const;
   void SendForward(const Forward& f, int32_t index, Counter verdict);
+  // Brings s.next_hop_mac up to these tables (once per session and table generation): false when
+  // the next hop has no MAC any more.
+  bool RefreshNextHopMac(const Forward& f, NatSession& s);
   void SendReply(const Reply& r);
   void Tunnel(rte_mbuf* m, const ParsedPacket& p, const NatSession& s, const rte_ether_addr& mac,
               uint64_t hash, Counter verdict);

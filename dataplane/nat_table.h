@@ -57,14 +57,18 @@ struct alignas(64) NatSession {
   // Ports in network order; addresses as on the wire (IPv4 in the first 4 bytes).
   uint16_t client_port = 0, vip_port = 0, backend_port = 0;
   std::array<uint8_t, 16> client{}, vip{}, backend{};
-  rte_ether_addr next_hop_mac{};  // forward frames' destination MAC (kLocal, kViaPeer, kFromPeer)
+  rte_ether_addr next_hop_mac{};  // forward frames' destination MAC (kLocal, kViaPeer, kFromPeer),
+                                  // as the tables of mac_generation resolved it
   rte_ether_addr client_mac{};    // replies' destination MAC: the previous hop of the first packet
   // kLocal: the backend; kViaPeer and kFromPeer: the peer gateway (the tunnel's far end).
   std::array<uint8_t, 16> next_hop{};
   uint32_t signature = 0;
+  // Learned MACs change (a moved address, a MAC forgotten) and each change is new tables: when the
+  // tables' generation differs, next_hop_mac is resolved again before it is used.
+  uint32_t mac_generation = 0;
   FlowKey key;                    // the forward key (to delete it when the session ends)
 };
-static_assert(offsetof(NatSession, signature) + sizeof(uint32_t) <= 128, "hot fields beyond two cache lines");
+static_assert(offsetof(NatSession, mac_generation) + sizeof(uint32_t) <= 128, "hot fields beyond two cache lines");
 
 // How the 16-bit port space is split between workers.
 struct NatPortPlan {

@@ -14,6 +14,7 @@ namespace {
 
 constexpr uint8_t kOptSourceLinkLayer = 1, kOptTargetLinkLayer = 2;
 constexpr uint8_t kNeighborAdvert = 136;
+constexpr uint8_t kAdvertSolicited = 0x40;  // the S flag (RFC 4861 4.4)
 // ICMPv6 type, code, checksum, flags + reserved (8), target (16), then options: the same for
 // solicitations and advertisements (RFC 4861 4.3, 4.4).
 constexpr uint32_t kNdFixedLen = 24;
@@ -59,9 +60,14 @@ bool ReportNeighbor(const rte_mbuf* m, const ParsedPacket& p, const Tables& t, r
     // An advertisement names its target's MAC; a solicitation its sender's (an unspecified
     // source, duplicate address detection, carries none and is no next hop).
     const bool advert = icmp[0] == kNeighborAdvert;
-    if (len < kNdFixedLen || !FindMacOption(icmp + kNdFixedLen, len - kNdFixedLen,
-                                            advert ? kOptTargetLinkLayer : kOptSourceLinkLayer, r.mac)) {
-      return false;
+    if (len < kNdFixedLen) return false;
+    if (!FindMacOption(icmp + kNdFixedLen, len - kNdFixedLen, advert ? kOptTargetLinkLayer : kOptSourceLinkLayer,
+                       r.mac)) {
+      // Linux answers a unicast solicitation (our refresh) without the option: the answer still
+      // confirms the MAC it came from, if that is the one held (decided on the control side).
+      if (!advert || (icmp[4] & kAdvertSolicited) == 0) return false;
+      r.mac = rte_pktmbuf_mtod(m, const rte_ether_hdr*)->src_addr;
+      r.confirm_only = 1;
     }
     std::memcpy(r.address.data(), advert ? icmp + 8 : ip->src_addr, 16);
     r.ipv6 = 1;

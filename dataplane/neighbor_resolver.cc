@@ -2,6 +2,7 @@
 
 #include <rte_errno.h>
 #include <rte_mbuf.h>
+#include <rte_random.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
@@ -32,7 +33,7 @@ absl::StatusOr<std::unique_ptr<NeighborResolver>> NeighborResolver::Create(Snaps
                                                                            NeighborTimings timings) {
   static std::atomic<uint32_t> next{0};
   const std::string suffix = std::to_string(next.fetch_add(1));
-  std::unique_ptr<NeighborResolver> r(new NeighborResolver(store, std::move(ports), timings));
+  std::unique_ptr<NeighborResolver> r(new NeighborResolver(store, std::move(ports), timings, rte_rand()));
   r->reports_ = rte_ring_create_elem(("cw_nbr_rep_" + suffix).c_str(), sizeof(NeighborReport), kReportRingSize,
                                      SOCKET_ID_ANY, RING_F_SC_DEQ);
   r->tx_ = rte_ring_create(("cw_nbr_tx_" + suffix).c_str(), kTxRingSize, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -55,13 +56,14 @@ NeighborResolver::~NeighborResolver() {
 }
 
 void NeighborResolver::Tick(uint64_t now_ms) {
-  bool changed = false;
   std::vector<NeighborTable::Probe> due;
   std::vector<std::pair<net::IpAddress, rte_ether_addr>> learned;
+  bool dropped_mac = false, republish = false;
+  const size_t budget = ProbeBudget();
   {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<NeighborWant> wants;
-    if (store_->NeighborWants(&wants_generation_, &wants)) table_.SetWanted(wants, now_ms);
+    if (store_->NeighborWants(&wants_generation_, &wants)) dropped_mac = table_.SetWanted(wants, now_ms);
 
     NeighborReport reports[64];
     for (int round = 0; round < 16; ++round) {
@@ -70,26 +72,68 @@ void NeighborResolver::Tick(uint64_t now_ms) {
         NeighborWant w;
         w.address = reports[i].address;
         w.ipv6 = reports[i].ipv6 != 0;
-        bool ignored = false, replaced = false;
-        changed |= table_.Learn(WantAddress(w), reports[i].mac, now_ms, &ignored, &replaced);
-        (ignored ? counters_.reports_ignored : counters_.replies_learned).fetch_add(1, std::memory_order_relaxed);
-        if (replaced) counters_.macs_changed.fetch_add(1, std::memory_order_relaxed);
+        const net::IpAddress address = WantAddress(w);
+        const bool confirm_only = reports[i].confirm_only != 0;
+        const NeighborTable::Outcome outcome = confirm_only ? table_.Confirm(address, reports[i].mac, now_ms)
+                                                            : table_.Learn(address, reports[i].mac, now_ms);
+        switch (outcome) {
+          case NeighborTable::Outcome::kIgnored:
+            counters_.reports_ignored.fetch_add(1, std::memory_order_relaxed);
+            continue;
+          case NeighborTable::Outcome::kLocked:
+            counters_.changes_locked.fetch_add(1, std::memory_order_relaxed);
+            continue;
+          case NeighborTable::Outcome::kConfirmed:
+            if (confirm_only) counters_.confirmations.fetch_add(1, std::memory_order_relaxed);
+            break;
+          case NeighborTable::Outcome::kLearned:
+            republish_due_ = republish_urgent_ = true;
+            break;
+          case NeighborTable::Outcome::kReplaced:
+            counters_.macs_changed.fetch_add(1, std::memory_order_relaxed);
+            republish_due_ = true;
+            break;
+        }
+        counters_.replies_learned.fetch_add(1, std::memory_order_relaxed);
       }
       if (n < 64) break;
     }
 
-    uint32_t forgotten = 0;
-    due = table_.Due(now_ms, &forgotten);
+    const uint32_t forgotten = table_.Age(now_ms);
     counters_.forgotten.fetch_add(forgotten, std::memory_order_relaxed);
-    // A republish that failed (memory for the tables) is tried again every round.
-    republish_due_ |= changed || forgotten > 0;
-    if (republish_due_) learned = table_.Learned();
+    republish_due_ |= forgotten > 0;
+    due = table_.Due(now_ms, budget);
+    // Each republish compiles the whole tables: a next hop waiting for its first MAC gets it at
+    // once, other changes (a MAC replaced or forgotten) wait for the interval, failures back off.
+    const bool interval_over = !republished_once_ || now_ms - last_republish_ms_ >= kRepublishIntervalMs;
+    republish = republish_due_ && now_ms >= retry_at_ms_ && (republish_urgent_ || interval_over);
+    if (republish || dropped_mac) learned = table_.Learned();
   }
   for (const NeighborTable::Probe& p : due) Send(p);
-  if (!republish_due_) return;
-  // Compiling the tables again takes a while: not under mu_ (telemetry waits on it).
-  republish_due_ = !store_->SetLearnedNeighbors(std::move(learned)).ok();
-  if (republish_due_) counters_.republish_failed.fetch_add(1, std::memory_order_relaxed);
+  if (republish) {
+    // Compiling the tables again takes a while: not under mu_ (telemetry waits on it).
+    const bool ok = store_->SetLearnedNeighbors(std::move(learned)).ok();
+    last_republish_ms_ = now_ms;
+    republished_once_ = true;
+    if (ok) {
+      republish_due_ = republish_urgent_ = false;
+      retry_backoff_ms_ = kRepublishIntervalMs;
+    } else {
+      counters_.republish_failed.fetch_add(1, std::memory_order_relaxed);
+      retry_at_ms_ = now_ms + retry_backoff_ms_;
+      retry_backoff_ms_ = std::min<uint64_t>(retry_backoff_ms_ * 2, kRepublishRetryMaxMs);
+    }
+  } else if (dropped_mac) {
+    // A next hop left the tables with its MAC: the store must forget that MAC too, or the next hop
+    // would come back with it (an address reused) while the table here says unresolved.
+    if (!store_->ForgetLearnedNeighbors(std::move(learned), wants_generation_).ok()) republish_due_ = true;
+  }
+}
+
+size_t NeighborResolver::ProbeBudget() const {
+  if (ports_.empty()) return SIZE_MAX;
+  const size_t room = std::min<size_t>(rte_ring_free_count(tx_), rte_mempool_avail_count(pool_));
+  return room / ports_.size();
 }
 
 void NeighborResolver::Send(const NeighborTable::Probe& probe) {
@@ -112,9 +156,9 @@ void NeighborResolver::Send(const NeighborTable::Probe& probe) {
 
 NeighborStats NeighborResolver::stats() const {
   auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
-  return NeighborStats{get(counters_.requests_sent),   get(counters_.requests_lost), get(counters_.replies_learned),
-                       get(counters_.macs_changed),    get(counters_.forgotten),     get(counters_.reports_ignored),
-                       get(counters_.republish_failed)};
+  return NeighborStats{get(counters_.requests_sent),    get(counters_.requests_lost), get(counters_.replies_learned),
+                       get(counters_.macs_changed),     get(counters_.forgotten),     get(counters_.reports_ignored),
+                       get(counters_.republish_failed), get(counters_.changes_locked), get(counters_.confirmations)};
 }
 
 std::vector<NeighborView> NeighborResolver::View(uint64_t now_ms) const {

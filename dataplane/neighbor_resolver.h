@@ -1,14 +1,16 @@
 // Dynamic neighbour resolution, on the control thread (never a worker): every Tick() it
-//   1. takes the (address, MAC) reports workers put on reports() (ARP replies, neighbour
-//      advertisements and ARP requests from wanted next hops) into its NeighborTable,
-//   2. follows the current tables' list of next hops to resolve (those without a static entry),
+//   1. follows the current tables' list of next hops to resolve (those without a static entry),
+//   2. takes the (address, MAC) reports workers put on reports() (ARP replies and requests,
+//      neighbour advertisements and solicitations from wanted next hops) into its NeighborTable,
 //   3. builds the ARP requests / neighbour solicitations due — from the gateway's own address
 //      nearest the next hop, out of every port — and puts them on tx(), a ring that one worker
 //      drains onto its own TX queue (so any PMD works, af_packet included, and only workers touch
-//      the queues),
+//      the queues); no more a round than the ring and the pool have room for, the rest stay due,
 //   4. when a MAC was learned, changed or forgotten, hands the learned MACs to the SnapshotStore,
 //      which compiles the last snapshot again and swaps it in through RCU: has_mac becomes true
-//      and forwarding starts (static entries always win).
+//      and forwarding starts (static entries always win). A first MAC for an unresolved next hop is
+//      published at once; other changes at most once per republish_interval_ms (each is a whole
+//      Tables::Compile), and a failed republish is retried with a back-off.
 // Telemetry reads View() and stats() from another thread: the table is behind a mutex (off the
 // fast path), the counters are atomics.
 #ifndef CAUSEWAY_DATAPLANE_NEIGHBOR_RESOLVER_H_
@@ -40,6 +42,8 @@ struct NeighborStats {
   uint64_t forgotten = 0;        // MACs aged out
   uint64_t reports_ignored = 0;  // reports for addresses no longer wanted
   uint64_t republish_failed = 0;
+  uint64_t changes_locked = 0;   // a different MAC within locktime of the last update: not taken
+  uint64_t confirmations = 0;    // solicited advertisements without the option confirming the MAC held
 };
 
 // One line of the table as an operator sees it.
@@ -60,6 +64,9 @@ class NeighborResolver {
   // consumer) and a small mbuf pool for the requests.
   static absl::StatusOr<std::unique_ptr<NeighborResolver>> Create(SnapshotStore* store, std::vector<Port> ports,
                                                                    NeighborTimings timings = {});
+  // Between republishes that are not a first learn, and the first retry of a failed one (doubling
+  // up to 30 s).
+  static constexpr uint64_t kRepublishIntervalMs = 1000, kRepublishRetryMaxMs = 30000;
   // Frames still on the TX ring are freed. Workers must have stopped.
   ~NeighborResolver();
 
@@ -74,8 +81,10 @@ class NeighborResolver {
   std::vector<NeighborView> View(uint64_t now_ms) const;
 
  private:
-  NeighborResolver(SnapshotStore* store, std::vector<Port> ports, NeighborTimings timings)
-      : store_(store), ports_(std::move(ports)), table_(timings) {}
+  NeighborResolver(SnapshotStore* store, std::vector<Port> ports, NeighborTimings timings, uint64_t seed)
+      : store_(store), ports_(std::move(ports)), table_(timings, seed) {}
+  // How many probes this round has room for: each takes an mbuf per port and a slot on tx().
+  size_t ProbeBudget() const;
   void Send(const NeighborTable::Probe& probe);
 
   SnapshotStore* const store_;
@@ -84,12 +93,17 @@ class NeighborResolver {
   rte_ring* tx_ = nullptr;
   rte_mempool* pool_ = nullptr;
   uint32_t wants_generation_ = 0;
-  bool republish_due_ = false;  // the learned MACs changed and the store has not taken them yet
+  bool republish_due_ = false;   // the learned MACs changed and the store has not taken them yet
+  bool republish_urgent_ = false;  // among them a first MAC for an unresolved next hop
+  bool republished_once_ = false;
+  uint64_t last_republish_ms_ = 0;
+  uint64_t retry_at_ms_ = 0;       // after a failed republish
+  uint64_t retry_backoff_ms_ = kRepublishIntervalMs;
   mutable std::mutex mu_;  // table_: the control thread writes, telemetry reads
   NeighborTable table_;
   struct Counters {
     std::atomic<uint64_t> requests_sent{0}, requests_lost{0}, replies_learned{0}, macs_changed{0}, forgotten{0},
-        reports_ignored{0}, republish_failed{0};
+        reports_ignored{0}, republish_failed{0}, changes_locked{0}, confirmations{0};
   } counters_;
 };
 

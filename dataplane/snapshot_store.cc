@@ -50,6 +50,26 @@ absl::Status SnapshotStore::SetLearnedNeighbors(std::vector<std::pair<net::IpAdd
   return CompileAndSwap(last_, /*republish=*/true);
 }
 
+absl::Status SnapshotStore::ForgetLearnedNeighbors(std::vector<std::pair<net::IpAddress, rte_ether_addr>> learned,
+                                                  uint32_t generation) {
+  std::lock_guard<std::mutex> compiling(compile_mu_);
+  learned_ = std::move(learned);
+  const Tables* t = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(publish_mu_);
+    t = current_.load(std::memory_order_acquire);
+    // Only publishes (under compile_mu_, held here) replace the tables, so this stays true.
+    if (t == nullptr || last_ == nullptr || t->generation() == generation) return absl::OkStatus();
+  }
+  return CompileAndSwap(last_, /*republish=*/true);
+}
+
+uint64_t SnapshotStore::CurrentVersion() const {
+  std::lock_guard<std::mutex> lock(publish_mu_);  // the current tables cannot be retired meanwhile
+  const Tables* t = current_.load(std::memory_order_acquire);
+  return t == nullptr ? 0 : t->version();
+}
+
 bool SnapshotStore::NeighborWants(uint32_t* generation, std::vector<NeighborWant>* wants) const {
   std::lock_guard<std::mutex> lock(publish_mu_);  // the current tables cannot be retired meanwhile
   const Tables* t = current_.load(std::memory_order_acquire);

@@ -41,6 +41,11 @@ class SnapshotStore final : public snapshot::SnapshotSink {
   // in (static entries still win). Publishes are serialised, so a republish never brings back an
   // older snapshot.
   absl::Status SetLearnedNeighbors(std::vector<std::pair<net::IpAddress, rte_ether_addr>> learned);
+  // The learned MACs after next hops left the tables of `generation` (NeighborWants'): taken without
+  // compiling (no table uses the MACs dropped), unless tables of another generation came in since —
+  // a publish may have brought a dropped next hop back with its old MAC — then compiled again.
+  absl::Status ForgetLearnedNeighbors(std::vector<std::pair<net::IpAddress, rte_ether_addr>> learned,
+                                      uint32_t generation);
   // The current tables' next hops to resolve into *wants, unless *generation already names the
   // current tables (then false, nothing copied); *generation is updated.
   bool NeighborWants(uint32_t* generation, std::vector<NeighborWant>* wants) const;
@@ -52,7 +57,11 @@ class SnapshotStore final : public snapshot::SnapshotSink {
   // Worker side. `worker_id` < max_workers.
   void RegisterWorker(uint32_t worker_id);
   void UnregisterWorker(uint32_t worker_id);
+  // For workers (inside their read-side section) and single-threaded tests only: another thread
+  // may see the tables freed under it. Other threads read through CurrentVersion() and the like.
   const Tables* Current() const { return current_.load(std::memory_order_acquire); }
+  // The current tables' snapshot version (0: none yet), read while they cannot be retired.
+  uint64_t CurrentVersion() const;
   void Quiescent(uint32_t worker_id) { rte_rcu_qsbr_quiescent(rcu_, worker_id); }
 
   // Packets and bytes forwarded per service and per backend id, since the store was created: the

@@ -47,12 +47,20 @@ std::optional<net::IpAddress> FirstOfFamily(const std::vector<net::IpAddress>& a
   return std::nullopt;
 }
 
-const rte_ether_addr* FindMac(const std::vector<std::pair<net::IpAddress, rte_ether_addr>>& table,
-                              const net::IpAddress& address) {
-  for (const auto& [a, mac] : table) {
-    if (a == address) return &mac;
-  }
-  return nullptr;
+// A neighbour table (static or learned) sorted once per compile, so that resolving every backend's
+// next hop costs O(log n) each rather than a scan of the table (backends × neighbours).
+using MacTable = std::vector<std::pair<net::IpAddress, rte_ether_addr>>;
+
+MacTable SortedMacs(MacTable table) {
+  // Stable: with an address listed twice, the first entry wins, as a scan would have it.
+  std::stable_sort(table.begin(), table.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return table;
+}
+
+const rte_ether_addr* FindMac(const MacTable& sorted, const net::IpAddress& address) {
+  auto it = std::lower_bound(sorted.begin(), sorted.end(), address,
+                             [](const auto& entry, const net::IpAddress& a) { return entry.first < a; });
+  return it != sorted.end() && it->first == address ? &it->second : nullptr;
 }
 
 size_t CommonPrefixBits(const std::array<uint8_t, 16>& a, const std::array<uint8_t, 16>& b) {
@@ -67,14 +75,19 @@ size_t CommonPrefixBits(const std::array<uint8_t, 16>& a, const std::array<uint8
 
 // The MAC frames for `next_hop` go to: a static neighbour, else a learned one, else the default
 // next hop (a router). Next hops without a static entry are remembered for ARP/ND resolution.
-void ResolveMac(const DataplaneSettings& settings, const net::IpAddress& next_hop, BackendRoute& r,
+struct Neighbors {
+  MacTable statics, learned;  // SortedMacs
+  std::optional<rte_ether_addr> default_mac;
+};
+
+void ResolveMac(const Neighbors& neighbors, const net::IpAddress& next_hop, BackendRoute& r,
                 std::vector<net::IpAddress>& to_resolve) {
-  const rte_ether_addr* mac = FindMac(settings.neighbors, next_hop);
+  const rte_ether_addr* mac = FindMac(neighbors.statics, next_hop);
   if (mac == nullptr) {
     to_resolve.push_back(next_hop);
-    mac = FindMac(settings.learned_neighbors, next_hop);
+    mac = FindMac(neighbors.learned, next_hop);
   }
-  if (mac == nullptr && settings.default_next_hop_mac) mac = &*settings.default_next_hop_mac;
+  if (mac == nullptr && neighbors.default_mac) mac = &*neighbors.default_mac;
   if (mac != nullptr) {
     r.mac = *mac;
     r.has_mac = true;
@@ -163,6 +176,8 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
   size_t vip_entries = snap.gateway.addresses.size();
   uint32_t stat_slots = 0;
   std::vector<net::IpAddress> to_resolve;
+  const Neighbors neighbors{SortedMacs(settings.neighbors), SortedMacs(settings.learned_neighbors),
+                            settings.default_next_hop_mac};
   for (const auto& svc : snap.services) {
     ServiceRoute r;
     r.id = svc.id;
@@ -177,7 +192,7 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
       br.stat_slot = stat_slots++;
       br.ipv6 = !b.next_hop.is_v4();
       br.next_hop = WireBytes(b.next_hop);
-      ResolveMac(settings, b.next_hop, br, to_resolve);
+      ResolveMac(neighbors, b.next_hop, br, to_resolve);
       br.local = b.local;
       br.refuse_new = b.refuse_new;
       br.place = static_cast<uint16_t>(
@@ -256,7 +271,7 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
     PeerRoute pr;
     pr.route.ipv6 = !peer.is_v4();
     pr.route.next_hop = WireBytes(peer);
-    ResolveMac(settings, peer, pr.route, to_resolve);
+    ResolveMac(neighbors, peer, pr.route, to_resolve);
     pr.tag = PeerTag(peer);
     for (const auto& other : t->peers_) {
       if (other.tag == pr.tag) return absl::InvalidArgumentError("two peer gateways with one tag (IPv6 fold)");

@@ -3,6 +3,7 @@
 #include <rte_telemetry.h>
 
 #include <chrono>
+#include <mutex>
 #include <string>
 
 namespace causeway::dataplane {
@@ -13,13 +14,18 @@ struct Registered {
   SnapshotStore* store = nullptr;
   const NeighborResolver* neighbors = nullptr;
 };
-Registered* g_registered = nullptr;
+// The telemetry thread reads, the owner (un)registers: every callback holds g_mu throughout, so the
+// objects cannot be destroyed under it. Off the fast path.
+std::mutex g_mu;
+Registered g_registered;
+bool g_commands = false;  // registered with DPDK (once per process)
 
 int Counters(const char*, const char*, rte_tel_data* d) {
+  std::lock_guard<std::mutex> lock(g_mu);
   rte_tel_data_start_dict(d);
   for (size_t i = 0; i < kCounterCount; ++i) {
     uint64_t sum = 0;
-    for (const WorkerCounters* w : g_registered->workers) sum += w->value[i];
+    for (const WorkerCounters* w : g_registered.workers) sum += w->value[i];
     const std::string name(kCounterNames[i]);
     rte_tel_data_add_dict_u64(d, name.c_str(), sum);
   }
@@ -27,12 +33,14 @@ int Counters(const char*, const char*, rte_tel_data* d) {
 }
 
 int Snapshot(const char*, const char*, rte_tel_data* d) {
+  std::lock_guard<std::mutex> lock(g_mu);
   rte_tel_data_start_dict(d);
-  const Tables* t = g_registered->store->Current();
-  rte_tel_data_add_dict_u64(d, "version", t == nullptr ? 0 : t->version());
-  rte_tel_data_add_dict_u64(d, "published", g_registered->store->published());
-  rte_tel_data_add_dict_u64(d, "refused", g_registered->store->failed());
-  rte_tel_data_add_dict_u64(d, "republished", g_registered->store->republished());
+  if (g_registered.store == nullptr) return 0;
+  // Not Current()->version(): a republish may retire and free those tables meanwhile.
+  rte_tel_data_add_dict_u64(d, "version", g_registered.store->CurrentVersion());
+  rte_tel_data_add_dict_u64(d, "published", g_registered.store->published());
+  rte_tel_data_add_dict_u64(d, "refused", g_registered.store->failed());
+  rte_tel_data_add_dict_u64(d, "republished", g_registered.store->republished());
   return 0;
 }
 
@@ -45,15 +53,17 @@ void AddTotals(rte_tel_data* d, const TrafficTotals& totals) {
 }
 
 int Services(const char*, const char*, rte_tel_data* d) {
+  std::lock_guard<std::mutex> lock(g_mu);
   TrafficTotals services, backends;
-  g_registered->store->Traffic(services, backends);
+  if (g_registered.store != nullptr) g_registered.store->Traffic(services, backends);
   AddTotals(d, services);
   return 0;
 }
 
 int Backends(const char*, const char*, rte_tel_data* d) {
+  std::lock_guard<std::mutex> lock(g_mu);
   TrafficTotals services, backends;
-  g_registered->store->Traffic(services, backends);
+  if (g_registered.store != nullptr) g_registered.store->Traffic(services, backends);
   AddTotals(d, backends);
   return 0;
 }
@@ -65,16 +75,18 @@ uint64_t NowMs() {
 
 // A list of lines "ADDRESS MAC STATE …": telemetry's dictionary names may not hold '.' or ':'.
 int Neighbors(const char*, const char*, rte_tel_data* d) {
+  std::lock_guard<std::mutex> lock(g_mu);
   rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
-  if (g_registered->neighbors == nullptr) {
-    for (const auto& [address, mac] : g_registered->store->settings().neighbors) {
+  if (g_registered.store == nullptr) return 0;
+  if (g_registered.neighbors == nullptr) {
+    for (const auto& [address, mac] : g_registered.store->settings().neighbors) {
       char text[RTE_ETHER_ADDR_FMT_SIZE];
       rte_ether_format_addr(text, sizeof text, &mac);
       rte_tel_data_add_array_string(d, (address.ToString() + " " + text + " static").c_str());
     }
     return 0;
   }
-  for (const NeighborView& v : g_registered->neighbors->View(NowMs())) {
+  for (const NeighborView& v : g_registered.neighbors->View(NowMs())) {
     std::string line = v.address + " " + (v.mac.empty() ? "-" : v.mac) + " " + v.state;
     if (v.confirmed_ago_ms >= 0) line += " confirmed " + std::to_string(v.confirmed_ago_ms) + " ms ago";
     rte_tel_data_add_array_string(d, line.c_str());
@@ -83,8 +95,10 @@ int Neighbors(const char*, const char*, rte_tel_data* d) {
 }
 
 int NeighborStatsCmd(const char*, const char*, rte_tel_data* d) {
+  std::lock_guard<std::mutex> lock(g_mu);
   rte_tel_data_start_dict(d);
-  const NeighborStats s = g_registered->neighbors != nullptr ? g_registered->neighbors->stats() : NeighborStats{};
+  if (g_registered.store == nullptr) return 0;
+  const NeighborStats s = g_registered.neighbors != nullptr ? g_registered.neighbors->stats() : NeighborStats{};
   rte_tel_data_add_dict_u64(d, "requests_sent", s.requests_sent);
   rte_tel_data_add_dict_u64(d, "requests_lost", s.requests_lost);
   rte_tel_data_add_dict_u64(d, "replies_learned", s.replies_learned);
@@ -92,7 +106,9 @@ int NeighborStatsCmd(const char*, const char*, rte_tel_data* d) {
   rte_tel_data_add_dict_u64(d, "forgotten", s.forgotten);
   rte_tel_data_add_dict_u64(d, "reports_ignored", s.reports_ignored);
   rte_tel_data_add_dict_u64(d, "republish_failed", s.republish_failed);
-  rte_tel_data_add_dict_u64(d, "republished", g_registered->store->republished());
+  rte_tel_data_add_dict_u64(d, "changes_locked", s.changes_locked);
+  rte_tel_data_add_dict_u64(d, "confirmations", s.confirmations);
+  rte_tel_data_add_dict_u64(d, "republished", g_registered.store->republished());
   return 0;
 }
 
@@ -100,7 +116,10 @@ int NeighborStatsCmd(const char*, const char*, rte_tel_data* d) {
 
 void RegisterTelemetry(std::vector<const WorkerCounters*> workers, SnapshotStore* store,
                        const NeighborResolver* neighbors) {
-  g_registered = new Registered{std::move(workers), store, neighbors};  // lives as long as the process
+  std::lock_guard<std::mutex> lock(g_mu);
+  g_registered = Registered{std::move(workers), store, neighbors};
+  if (g_commands) return;
+  g_commands = true;
   rte_telemetry_register_cmd("/causeway/counters", Counters, "Dataplane counters summed over workers");
   rte_telemetry_register_cmd("/causeway/snapshot", Snapshot, "Published snapshot: version, published, refused");
   rte_telemetry_register_cmd("/causeway/services", Services, "Packets and bytes forwarded per service id");
@@ -108,6 +127,11 @@ void RegisterTelemetry(std::vector<const WorkerCounters*> workers, SnapshotStore
   rte_telemetry_register_cmd("/causeway/neighbors", Neighbors, "Next hops: MAC and state (static, learned by ARP/ND)");
   rte_telemetry_register_cmd("/causeway/neighbor_stats", NeighborStatsCmd,
                              "Neighbour resolution: requests sent, replies learned, MACs changed, forgotten");
+}
+
+void UnregisterTelemetry() {
+  std::lock_guard<std::mutex> lock(g_mu);
+  g_registered = Registered{};
 }
 
 }  // namespace causeway::dataplane

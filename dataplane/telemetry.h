@@ -6,7 +6,9 @@
 //   /causeway/neighbors  the neighbour table, a line per next hop: "ADDRESS MAC STATE [confirmed N ms
 //                        ago]", STATE one of static, reachable, probing, unresolved (MAC "-")
 //   /causeway/neighbor_stats  requests sent, replies learned, MACs changed, forgotten, …
-// DPDK's callbacks take no user argument, so the process registers its workers here once.
+// DPDK's callbacks take no user argument, so the process registers its workers here. DPDK cannot
+// unregister a command: UnregisterTelemetry() detaches the objects instead (the commands then answer
+// empty), under the lock every callback holds while it reads them.
 #ifndef CAUSEWAY_DATAPLANE_TELEMETRY_H_
 #define CAUSEWAY_DATAPLANE_TELEMETRY_H_
 
@@ -18,10 +20,13 @@
 
 namespace causeway::dataplane {
 
-// Call once, before workers start; the objects must outlive the EAL. `neighbors` may be null (no
-// dynamic resolution: the neighbour commands list the static entries only).
+// Before workers start; the objects must stay until UnregisterTelemetry(). `neighbors` may be null
+// (no dynamic resolution: the neighbour commands list the static entries only). A second call
+// replaces the objects registered.
 void RegisterTelemetry(std::vector<const WorkerCounters*> workers, SnapshotStore* store,
                        const NeighborResolver* neighbors = nullptr);
+// Before the objects registered are destroyed: no callback reads them after it returns.
+void UnregisterTelemetry();
 
 }  // namespace causeway::dataplane
 

@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <memory>
+#include <set>
+#include <string>
 
 #include "dataplane/neighbor_resolver.h"
 #include "dataplane/neighbor_table.h"
@@ -63,9 +65,15 @@ Bytes NdMessage(uint8_t type, uint8_t flags, const Ip6& target, uint8_t option, 
   return icmp;
 }
 
-Bytes Advert(const Ip6& target, const Mac& mac, uint8_t hop = 255, uint8_t option = 2) {
-  const Bytes icmp = NdMessage(136, 0x60, target, option, mac, target, kGw6);  // solicited, override
+// A neighbour advertisement from `target` (Ethernet source `mac`) with `flags` (0x40 solicited,
+// 0x20 override).
+Bytes NdAdvert(const Ip6& target, const Mac& mac, uint8_t flags, uint8_t option, uint8_t hop = 255) {
+  const Bytes icmp = NdMessage(136, flags, target, option, mac, target, kGw6);
   return Ether(kPortMac, mac, 0x86dd, Ipv6(target, kGw6, 58, icmp, hop));
+}
+
+Bytes Advert(const Ip6& target, const Mac& mac, uint8_t hop = 255, uint8_t option = 2) {
+  return NdAdvert(target, mac, 0x60, option, hop);  // solicited, override
 }
 
 // An ARP request for `target`.
@@ -97,7 +105,9 @@ class NeighborTest : public ::testing::Test {
     ASSERT_TRUE(store.ok());
     store_ = std::move(*store);
     ASSERT_TRUE(store_->PublishOrError(snap_).ok());
-    NeighborTimings timings;  // the defaults
+    NeighborTimings timings;  // the defaults but for the jitter: the timers below are exact
+    timings.reachable_jitter_pct = 0;
+    timings.backoff_jitter_pct = 0;
     auto resolver = NeighborResolver::Create(store_.get(), {{0, EtherOf(kPortMac)}}, timings);
     ASSERT_TRUE(resolver.ok()) << resolver.status();
     resolver_ = std::move(*resolver);
@@ -125,6 +135,13 @@ class NeighborTest : public ::testing::Test {
   }
   std::vector<Bytes> Run(const std::vector<Bytes>& frames, std::vector<Bytes>* to_host = nullptr) {
     return h_.Run(frames, store_->Current(), 1000, to_host);
+  }
+  // Asks (round at 0), gets `hop`'s ARP reply with `mac`, and takes it in the round at `at_ms`.
+  void LearnByArp(const Mac& mac, const Ip4& hop, uint64_t at_ms) {
+    resolver_->Tick(0);
+    TakeTx();
+    Run({Arp(kPortMac, mac, 2, mac, hop, kPortMac, kGw4)});
+    resolver_->Tick(at_ms);
   }
   // The one frame a SYN to `syn` produces, or empty when it was dropped.
   Bytes Forward(const Bytes& syn) {
@@ -274,15 +291,20 @@ TEST_F(NeighborTest, AnswersNotAskedForOrMalformedAreIgnored) {
       Arp(kPortMac, kHopMac, 2, Mac{}, kHop4, kPortMac, kGw4),              // zero MAC
       Advert(V6("fd00::99"), kHop6Mac),                                     // not a next hop
       Advert(kHop6, kHop6Mac, 64),                                          // hop limit not 255
-      Advert(kHop6, kHop6Mac, 255, 0),                                      // no target MAC option
-      Advert(kHop6, kHop6Mac, 255, 1),                                      // a source option instead
+      NdAdvert(kHop6, kHop6Mac, 0x20, 0),                                   // unsolicited, no option
+      NdAdvert(kHop6, kHop6Mac, 0x20, 1),                                   // unsolicited, a source option instead
       bad_checksum,
   };
   EXPECT_TRUE(Run(frames).empty());
   EXPECT_EQ(h_.count(Counter::drop_not_for_us), frames.size());
   EXPECT_EQ(h_.count(Counter::neighbor_reported), 0u);
   EXPECT_EQ(rte_ring_count(resolver_->reports()), 0u);
+  // A solicited advertisement without the option (Linux's answer to a unicast solicitation) can
+  // only confirm the MAC held: there is none here, so it teaches nothing.
+  EXPECT_TRUE(Run({Advert(kHop6, kHop6Mac, 255, 0)}).empty());
+  EXPECT_EQ(h_.count(Counter::neighbor_reported), 1u);
   resolver_->Tick(20);
+  EXPECT_EQ(resolver_->stats().reports_ignored, 1u);
   EXPECT_EQ(store_->republished(), 0u);
   EXPECT_TRUE(Forward(ClientSyn4(kVip4)).empty());
   EXPECT_TRUE(Forward(ClientSyn6()).empty());
@@ -290,10 +312,7 @@ TEST_F(NeighborTest, AnswersNotAskedForOrMalformedAreIgnored) {
 }
 
 TEST_F(NeighborTest, RefreshIsUnicastAndAChangedMacIsPickedUp) {
-  resolver_->Tick(0);
-  TakeTx();
-  Run({Arp(kPortMac, kHopMac, 2, kHopMac, kHop4, kPortMac, kGw4)});
-  resolver_->Tick(100);
+  LearnByArp(kHopMac, kHop4, 100);
   TakeTx();
   // 30 s after the reply: a unicast request to the MAC we hold (the kernel's probe).
   resolver_->Tick(100 + 29999);
@@ -324,15 +343,156 @@ TEST_F(NeighborTest, UnansweredMacForgottenAfter120s) {
   EXPECT_EQ(h_.count(Counter::drop_no_neighbor), 1u);
 }
 
+// A neighbour solicitation for `target` (to the solicited-node group or unicast).
+bool SolicitsFor(const Bytes& f, const Ip6& target) {
+  return f.size() >= 78 && f[12] == 0x86 && f[13] == 0xdd && f[54] == 135 && std::equal(target.begin(), target.end(), f.begin() + 62);
+}
+
+const Ip4 kVipNat4 = V4("10.0.0.103"), kNatHop4 = V4("10.0.0.13");
+const Mac kNatMac = {0x02, 0xbb, 0, 0, 0, 0x13}, kNatMac2 = {0x02, 0xbb, 0, 0, 0, 0x14};
+
+Bytes ClientToNatVip(uint8_t flags) {
+  return Ether(kPortMac, kClientMac, 0x0800, Ipv4(kClient, kVipNat4, 6, Tcp4(kClient, kVipNat4, 40000, 80, flags)));
+}
+
+Bytes DestinationMac(const Bytes& frame) { return frame.size() < 6 ? Bytes{} : Bytes(frame.begin(), frame.begin() + 6); }
+Bytes B(const Mac& m) { return Bytes(m.begin(), m.end()); }
+
+TEST_F(NeighborTest, AFullNatSessionFollowsItsBackendsMac) {
+  h_.EnableNat(NatTableConfig{});
+  snap_.services.push_back(MakeService(5, {Frontend{Addr("10.0.0.103"), 80, Protocol::kTcp}},
+                                       {MakeBackend(5, "10.0.0.13")}, snapshot::Forwarding::kFullNat));
+  ASSERT_TRUE(store_->PublishOrError(snap_).ok());
+  LearnByArp(kNatMac, kNatHop4, 20);
+  EXPECT_EQ(Hex(DestinationMac(Forward(ClientToNatVip(kSyn)))), Hex(B(kNatMac)));
+  EXPECT_EQ(h_.count(Counter::forwarded_nat_new), 1u);
+  // The backend's address moves to another MAC (a gratuitous ARP): the established session follows.
+  Run({Arp(kBroadcast, kNatMac2, 2, kNatMac2, kNatHop4, kBroadcast, kNatHop4)});
+  resolver_->Tick(2000);
+  EXPECT_EQ(resolver_->stats().macs_changed, 1u);
+  EXPECT_EQ(Hex(DestinationMac(Forward(ClientToNatVip(kAck)))), Hex(B(kNatMac2)));
+  EXPECT_EQ(h_.count(Counter::forwarded_nat_hit), 1u);
+  // Nobody answers for it any more: forgotten, and the session's packets are not sent to a stale MAC.
+  resolver_->Tick(2000 + 120000);
+  TakeTx();
+  EXPECT_EQ(resolver_->stats().forgotten, 1u);
+  EXPECT_TRUE(Forward(ClientToNatVip(kAck)).empty());
+  EXPECT_EQ(h_.count(Counter::drop_no_neighbor), 1u);
+  // Learned again: the session goes on.
+  Run({Arp(kPortMac, kNatMac, 2, kNatMac, kNatHop4, kPortMac, kGw4)});
+  resolver_->Tick(2000 + 120020);
+  EXPECT_EQ(Hex(DestinationMac(Forward(ClientToNatVip(kAck)))), Hex(B(kNatMac)));
+  EXPECT_EQ(h_.count(Counter::forwarded_nat_hit), 2u);
+}
+
+TEST_F(NeighborTest, ANextHopThatLeavesAndComesBackIsAskedForAgain) {
+  LearnByArp(kHopMac, kHop4, 20);
+  EXPECT_EQ(Hex(Forward(ClientSyn4(kVip4))), Hex(ExpectedIpip4(kHopMac, kHop4, kVip4)));
+  // The backend leaves; later its address is back (a pod address reused, perhaps by another host).
+  snapshot::CompiledSnapshot without = snap_;
+  without.services.erase(without.services.begin());
+  ASSERT_TRUE(store_->PublishOrError(without).ok());
+  resolver_->Tick(40);
+  ASSERT_TRUE(store_->PublishOrError(snap_).ok());
+  // Not sent to the old MAC: unresolved, and asked for.
+  EXPECT_TRUE(Forward(ClientSyn4(kVip4)).empty());
+  EXPECT_EQ(h_.count(Counter::drop_no_neighbor), 1u);
+  resolver_->Tick(60);
+  bool asked = false;
+  for (const Bytes& f : TakeTx()) asked |= AsksFor(f, kHop4) && DestinationMac(f) == B(kBroadcast);
+  EXPECT_TRUE(asked);
+}
+
+TEST_F(NeighborTest, UnicastRefreshConfirmedByAnAdvertisementWithoutTheOption) {
+  resolver_->Tick(0);
+  TakeTx();
+  Run({Advert(kHop6, kHop6Mac)});
+  resolver_->Tick(100);
+  TakeTx();
+  resolver_->Tick(100 + 30000);
+  bool unicast = false;
+  for (const Bytes& f : TakeTx()) unicast |= SolicitsFor(f, kHop6) && DestinationMac(f) == B(kHop6Mac);
+  ASSERT_TRUE(unicast);
+  // Linux answers a unicast solicitation with a solicited advertisement without the target's
+  // link-layer option: it confirms the MAC it comes from.
+  EXPECT_TRUE(Run({Advert(kHop6, kHop6Mac, 255, 0)}).empty());
+  EXPECT_EQ(h_.count(Counter::neighbor_reported), 2u);
+  resolver_->Tick(100 + 30010);
+  // Reachable again: no more probes (unicast or multicast) until its next reachable time.
+  for (uint64_t at : {31000u, 32000u, 33000u, 40000u}) {
+    resolver_->Tick(100 + at);
+    for (const Bytes& f : TakeTx()) EXPECT_FALSE(SolicitsFor(f, kHop6)) << at;
+  }
+  // Such an answer from another MAC teaches nothing.
+  Run({Advert(kHop6, kHopMac2, 255, 0)});
+  resolver_->Tick(100 + 40020);
+  EXPECT_EQ(resolver_->stats().macs_changed, 0u);
+  const Bytes out = Forward(ClientSyn6());
+  EXPECT_EQ(Hex(DestinationMac(out)), Hex(B(kHop6Mac)));
+}
+
+TEST_F(NeighborTest, MoreNextHopsThanTheRingHoldsAreAllAskedWithinAFewTicks) {
+  // 1200 next hops, all dead: more requests than the TX ring (511) and the request pool (1023) hold.
+  std::vector<snapshot::Backend> many;
+  for (uint32_t i = 0; i < 1200; ++i) {
+    many.push_back(MakeBackend(1000 + i, "10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1)));
+  }
+  snap_.services.push_back(MakeService(9, {Frontend{Addr("10.0.0.109"), 80, Protocol::kTcp}}, many,
+                                       snapshot::Forwarding::kIpip, 2003));
+  ASSERT_TRUE(store_->PublishOrError(snap_).ok());
+  std::set<Bytes> asked;
+  for (uint64_t tick = 0; tick < 5; ++tick) {
+    resolver_->Tick(tick * 20);  // the worker drains the ring between rounds
+    for (const Bytes& f : TakeTx()) {
+      if (f.size() >= 42 && f[12] == 0x08 && f[13] == 0x06) asked.insert(Bytes(f.begin() + 38, f.begin() + 42));
+    }
+  }
+  EXPECT_EQ(asked.size(), 1200u + 2);  // and the fixture's two IPv4 next hops
+  EXPECT_EQ(resolver_->stats().requests_lost, 0u);
+}
+
+TEST_F(NeighborTest, AChangedMacWithinALocktimeOfTheLastIsNotTaken) {
+  LearnByArp(kHopMac, kHop4, 20);
+  EXPECT_EQ(store_->republished(), 1u);
+  // A second responder for the same address half a second later: ignored (Linux's locktime).
+  Run({Arp(kBroadcast, kHopMac2, 2, kHopMac2, kHop4, kBroadcast, kHop4)});
+  resolver_->Tick(520);
+  EXPECT_EQ(resolver_->stats().macs_changed, 0u);
+  EXPECT_EQ(store_->republished(), 1u);
+  EXPECT_EQ(Hex(Forward(ClientSyn4(kVip4))), Hex(ExpectedIpip4(kHopMac, kHop4, kVip4)));
+  // After it, a change is taken.
+  Run({Arp(kBroadcast, kHopMac2, 2, kHopMac2, kHop4, kBroadcast, kHop4)});
+  resolver_->Tick(1100);
+  EXPECT_EQ(resolver_->stats().macs_changed, 1u);
+  EXPECT_EQ(Hex(Forward(ClientSyn4(kVip4))), Hex(ExpectedIpip4(kHopMac2, kHop4, kVip4)));
+  // Two responders answering every round for 5 s: the tables are compiled a few times, not 250.
+  for (uint64_t at = 1120; at < 6120; at += 20) {
+    const Mac& mac = (at / 20) % 2 == 0 ? kHopMac : kHopMac2;
+    Run({Arp(kBroadcast, mac, 2, mac, kHop4, kBroadcast, kHop4)});
+    resolver_->Tick(at);
+  }
+  EXPECT_LE(store_->republished(), 2u + 5);
+}
+
+NeighborTimings Exact() {
+  NeighborTimings timings;
+  timings.reachable_jitter_pct = 0;
+  timings.backoff_jitter_pct = 0;
+  return timings;
+}
+
 TEST(NeighborTableTest, BackOffRefreshAndAging) {
-  NeighborTable table;
+  NeighborTable table(Exact());
   NeighborWant w;
   w.address = {10, 0, 0, 11};
   w.has_source = true;
   w.source = {10, 0, 0, 1};
   table.SetWanted({w}, 0);
   uint32_t forgotten = 0;
-  auto due_at = [&](uint64_t t) { return table.Due(t, &forgotten); };
+  auto due_at = [&](uint64_t t) {
+    forgotten += table.Age(t);
+    return table.Due(t);
+  };
   // Unresolved: at once, then 1, 2, 4, 8, 16 s apart, then every 30 s; always broadcast.
   uint64_t t = 0;
   for (uint64_t gap : {0u, 1000u, 2000u, 4000u, 8000u, 16000u, 30000u, 30000u}) {
@@ -346,8 +506,9 @@ TEST(NeighborTableTest, BackOffRefreshAndAging) {
   }
   EXPECT_EQ(forgotten, 0u);
   const rte_ether_addr mac = EtherOf(kHopMac), other = EtherOf(kHopMac2);
-  EXPECT_TRUE(table.Learn(WantAddress(w), mac, t));
-  EXPECT_FALSE(table.Learn(WantAddress(w), mac, t));  // the same MAC again: nothing to publish
+  using Outcome = NeighborTable::Outcome;
+  EXPECT_EQ(table.Learn(WantAddress(w), mac, t), Outcome::kLearned);
+  EXPECT_EQ(table.Learn(WantAddress(w), mac, t), Outcome::kConfirmed);  // the same MAC: nothing to publish
   EXPECT_EQ(table.Learned().size(), 1u);
   // Reachable for 30 s, then three unicast probes 1 s apart, then broadcast with the back-off.
   EXPECT_TRUE(due_at(t + 29999).empty());
@@ -367,17 +528,70 @@ TEST(NeighborTableTest, BackOffRefreshAndAging) {
   due_at(t + 130000);
   EXPECT_EQ(forgotten, 1u);
   EXPECT_TRUE(table.Learned().empty());
-  // A different MAC later is learned and reported as a replacement only when one was held.
-  bool replaced = true;
-  EXPECT_TRUE(table.Learn(WantAddress(w), other, t + 130000, nullptr, &replaced));
-  EXPECT_FALSE(replaced);
-  EXPECT_TRUE(table.Learn(WantAddress(w), mac, t + 130001, nullptr, &replaced));
-  EXPECT_TRUE(replaced);
-  // No longer wanted: reports about it are ignored.
-  table.SetWanted({}, t + 130002);
-  bool ignored = false;
-  EXPECT_FALSE(table.Learn(WantAddress(w), mac, t + 130003, &ignored));
-  EXPECT_TRUE(ignored);
+  // A different MAC later is learned, and is a replacement only when one was held — and then only
+  // after the locktime (1 s) since the last update.
+  EXPECT_EQ(table.Learn(WantAddress(w), other, t + 130000), Outcome::kLearned);
+  EXPECT_EQ(table.Learn(WantAddress(w), mac, t + 130999), Outcome::kLocked);
+  EXPECT_EQ(table.Learn(WantAddress(w), mac, t + 131000), Outcome::kReplaced);
+  // A confirmation without a MAC of its own confirms only the MAC held.
+  EXPECT_EQ(table.Confirm(WantAddress(w), other, t + 131001), Outcome::kIgnored);
+  EXPECT_EQ(table.Confirm(WantAddress(w), mac, t + 131001), Outcome::kConfirmed);
+  // No longer wanted: reports about it are ignored; it had a MAC, so the learned list lost one.
+  EXPECT_TRUE(table.SetWanted({}, t + 131002));
+  EXPECT_EQ(table.Learn(WantAddress(w), mac, t + 131003), Outcome::kIgnored);
+  EXPECT_FALSE(table.SetWanted({w}, t + 131004));
+}
+
+TEST(NeighborTableTest, JitterSpreadsRefreshesAndBackOff) {
+  // 200 next hops learned at once come due over the ±50% of the reachable time, not in one round;
+  // unresolved ones retry within ±25% of the back-off.
+  NeighborTable table;
+  std::vector<NeighborWant> wants(200);
+  for (size_t i = 0; i < wants.size(); ++i) {
+    wants[i].address = {10, 0, static_cast<uint8_t>(i / 250), static_cast<uint8_t>(i % 250 + 1)};
+    wants[i].has_source = true;
+    wants[i].source = {10, 0, 0, 254};
+  }
+  table.SetWanted(wants, 0);
+  EXPECT_EQ(table.Due(0).size(), 200u);
+  std::set<uint64_t> retries;
+  for (const auto& e : table.entries()) {
+    EXPECT_GE(e.next_probe_ms, 750u);
+    EXPECT_LE(e.next_probe_ms, 1250u);
+    retries.insert(e.next_probe_ms);
+  }
+  EXPECT_GT(retries.size(), 50u);
+  const rte_ether_addr mac = EtherOf(kHopMac);
+  for (const NeighborWant& w : wants) table.Learn(WantAddress(w), mac, 1000);
+  std::set<uint64_t> refreshes;
+  for (const auto& e : table.entries()) {
+    EXPECT_GE(e.next_probe_ms, 1000u + 15000);
+    EXPECT_LE(e.next_probe_ms, 1000u + 45000);
+    refreshes.insert(e.next_probe_ms / 1000);
+  }
+  EXPECT_GT(refreshes.size(), 20u);
+}
+
+TEST(NeighborTableTest, ABudgetLeavesTheRestDueAndTheNextScanStartsThere) {
+  NeighborTable table(Exact());
+  std::vector<NeighborWant> wants(10);
+  for (size_t i = 0; i < wants.size(); ++i) {
+    wants[i].address = {10, 0, 0, static_cast<uint8_t>(i + 1)};
+    wants[i].has_source = true;
+    wants[i].source = {10, 0, 0, 254};
+  }
+  table.SetWanted(wants, 0);
+  auto first = [](const std::vector<NeighborTable::Probe>& due) { return due.empty() ? 0 : due[0].want.address[3]; };
+  auto due = table.Due(0, 4);
+  ASSERT_EQ(due.size(), 4u);
+  EXPECT_EQ(first(due), 1);
+  due = table.Due(20, 4);
+  ASSERT_EQ(due.size(), 4u);
+  EXPECT_EQ(first(due), 5);
+  due = table.Due(40, 4);
+  ASSERT_EQ(due.size(), 2u);  // the last two; the first eight are not due again before 1 s
+  EXPECT_EQ(first(due), 9);
+  EXPECT_TRUE(table.Due(60, 4).empty());
 }
 
 }  // namespace

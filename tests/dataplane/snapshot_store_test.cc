@@ -116,6 +116,31 @@ TEST(SnapshotStoreTest, BadSnapshotIsRefusedAndTheOldOneStays) {
   EXPECT_EQ(s.failed(), 3u);
 }
 
+// Telemetry's thread reads the version while the control thread republishes (learned MACs) and
+// reclaims: through CurrentVersion(), under the store's lock, never through a Tables pointer that a
+// reclaim may free meanwhile.
+TEST(SnapshotStoreTest, CurrentVersionIsReadSafelyWhileRepublishing) {
+  auto store = SnapshotStore::Create(AllNeighbors(), 1);
+  ASSERT_TRUE(store.ok());
+  SnapshotStore& s = **store;
+  EXPECT_EQ(s.CurrentVersion(), 0u);
+  s.Publish(SnapshotWith({1, 2}, 7));
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> wrong{0};
+  std::thread reader([&] {
+    while (!done.load()) wrong += s.CurrentVersion() != 7 ? 1 : 0;
+  });
+  for (int i = 0; i < 50; ++i) {
+    const rte_ether_addr mac{{0x02, 0, 0, 0, 0, static_cast<uint8_t>(i)}};
+    ASSERT_TRUE(s.SetLearnedNeighbors({{Addr("10.2.0.1"), mac}}).ok());
+    s.Reclaim();  // no worker registered: every retired table is freed at once
+  }
+  done = true;
+  reader.join();
+  EXPECT_EQ(wrong.load(), 0u);
+  EXPECT_EQ(s.republished(), 50u);
+}
+
 // A worker thread forwards established flows in a loop while the main thread publishes 40 snapshots
 // that add and remove a backend the flows do not use. Every packet must come out, at its flow's first
 // backend.
