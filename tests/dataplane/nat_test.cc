@@ -275,6 +275,44 @@ TEST_F(NatTest, RemoteBackendGoesThroughThePeerTunnelBothWays) {
   ExpectDropped(Frame(kPortMac, MacOf(BackendMac(1)), kPod, kGwA, kPodPort, kP, kSynAck), Counter::drop_nat_no_session);
 }
 
+// Next hops' MACs change with the tables (learned by ARP/ND, static here for brevity): every kind of
+// session resolves its next hop again with new tables, and drops rather than use a MAC the tables no
+// longer have.
+TEST_F(NatTest, SessionsFollowTheirNextHopsMacAcrossTables) {
+  const Mac new_pod = {0x02, 0x77, 0, 0, 0, 0x01}, new_peer = {0x02, 0x77, 0, 0, 0, 0x02};
+  auto recompile = [&](std::vector<std::pair<std::string, Mac>> macs) {
+    DataplaneSettings settings;
+    for (const auto& [address, m] : macs) {
+      settings.neighbors.emplace_back(Addr(address), rte_ether_addr{{m[0], m[1], m[2], m[3], m[4], m[5]}});
+    }
+    auto t = Tables::Compile(snap_, settings);
+    ASSERT_TRUE(t.ok()) << t.status();
+    tables_ = std::move(*t);
+  };
+  auto destination = [](const Bytes& f) { return Hex(Bytes(f.begin(), f.begin() + std::min<size_t>(6, f.size()))); };
+  BuildA();
+  ASSERT_EQ(Run({Frame(kPortMac, kClientMac, kClient, kVipLocal, kClientPort, 80, kSyn),
+                 Frame(kPortMac, kClientMac, kClient, kVipRemote, kClientPort, 80, kSyn)}).size(), 2u);
+  recompile({{"10.244.2.10", new_pod}, {"192.168.20.2", new_peer}});
+  const Bytes local = RunOne(Frame(kPortMac, kClientMac, kClient, kVipLocal, kClientPort, 80, kAck));
+  const Bytes remote = RunOne(Frame(kPortMac, kClientMac, kClient, kVipRemote, kClientPort, 80, kAck));
+  EXPECT_EQ(destination(local), Hex(Bytes(new_pod.begin(), new_pod.end())));    // kLocal
+  EXPECT_EQ(destination(remote), Hex(Bytes(new_peer.begin(), new_peer.end())));  // kViaPeer
+  EXPECT_EQ(h_.count(Counter::forwarded_nat_hit), 2u);
+  recompile({});  // neither resolved any more (and no default next hop)
+  ExpectDropped(Frame(kPortMac, kClientMac, kClient, kVipLocal, kClientPort, 80, kAck), Counter::drop_no_neighbor);
+  ExpectDropped(Frame(kPortMac, kClientMac, kClient, kVipRemote, kClientPort, 80, kAck), Counter::drop_no_neighbor);
+
+  // kFromPeer: B's session for a flow A tunnelled in follows its pod's MAC.
+  BuildB();
+  const Bytes in = Gue(kPortMac, kRouterMac, kPeerA, kGwB, 40001, Inner(kGwA, kPod, kP, kPodPort, kSyn, 63));
+  const Mac pod = MacOf(BackendMac(5));
+  EXPECT_EQ(destination(RunOne(in)), Hex(Bytes(pod.begin(), pod.end())));
+  recompile({{"10.244.2.10", new_pod}});
+  const Bytes again = Gue(kPortMac, kRouterMac, kPeerA, kGwB, 40001, Inner(kGwA, kPod, kP, kPodPort, kAck, 63));
+  EXPECT_EQ(destination(RunOne(again)), Hex(Bytes(new_pod.begin(), new_pod.end())));
+}
+
 // MSS option 1460 (after a no-op, so the value straddles checksum words) and a window-scale option.
 Bytes SynOptions(uint16_t mss, bool odd) {
   const Bytes mss_option = {2, 4, static_cast<uint8_t>(mss >> 8), static_cast<uint8_t>(mss)};
