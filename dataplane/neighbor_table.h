@@ -4,8 +4,9 @@
 //
 // Timing (NeighborTimings). Linux's ARP/ND defaults where Linux has them: reachable time 30 s drawn
 // in ±50%, three unicast probes 1 s apart, a changed MAC ignored within 1 s of the last update
-// (locktime). Ours: the broadcast back-off (Linux keeps 1 s and gives up; a load balancer's next hop
-// must come back by itself), its ±25% jitter, and forgetting after 120 s.
+// (ARP's locktime; Linux's ND has none, we use it for both). Ours: the broadcast back-off (Linux
+// keeps 1 s and gives up; a load balancer's next hop must come back by itself), its ±25% jitter, and
+// forgetting after 120 s.
 //   unresolved     probe at once, then again after ~1, 2, 4, … s, at most every ~30 s (broadcast);
 //   resolved       confirmed by any report carrying the MAC held (or a solicited advertisement
 //                  without the option from it); ~30 s after the last one (reachable time) it is probed
