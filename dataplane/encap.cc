@@ -101,9 +101,11 @@ EncapResult Encapsulate(rte_mbuf* m, const ParsedPacket& p, const BackendRoute& 
     std::memcpy(&ip->dst_addr, backend.next_hop.data(), 4);
     if (tx_offloads & kTxIpv4Checksum) {
       ip->hdr_checksum = 0;
+      // `|=`: assigning would clear the mbuf's own attachment flags; RX bits left are ignored on TX.
       m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
-      m->l2_len = p.l2_len;
-      m->l3_len = l3_outer;
+      // Every length at once: what the mbuf's last use left in the others (vector RX never clears
+      // them) must not reach PMDs that size header copies with them.
+      m->tx_offload = rte_mbuf_tx_offload(p.l2_len, l3_outer, 0, 0, 0, 0, 0);
     } else {
       ip->hdr_checksum = OuterIpv4Checksum(*ip);
     }
@@ -120,9 +122,7 @@ EncapResult Encapsulate(rte_mbuf* m, const ParsedPacket& p, const BackendRoute& 
       const auto* ip = reinterpret_cast<const rte_ipv6_hdr*>(outer);
       if (tx_offloads & kTxUdpChecksum) {
         m->ol_flags |= RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
-        m->l2_len = p.l2_len;
-        m->l3_len = l3_outer;
-        m->l4_len = sizeof(rte_udp_hdr);
+        m->tx_offload = rte_mbuf_tx_offload(p.l2_len, l3_outer, sizeof(rte_udp_hdr), 0, 0, 0, 0);
         udp->dgram_cksum = rte_ipv6_phdr_cksum(ip, m->ol_flags);
       } else {
         uint16_t c = Ipv6UpperChecksum(ip->src_addr, ip->dst_addr, IPPROTO_UDP, udp, p.ip_len + 8u);

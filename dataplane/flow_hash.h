@@ -18,8 +18,8 @@ namespace causeway::dataplane {
 // cast: see the rte_hash_crc miscompile in shared/reference/dpdk-here.md). IPv4 addresses fill the
 // first word (source, destination) and words 1..3 stay zero; IPv6 uses words 0..3 for source and
 // destination. Word 4: source port, destination port (network order), protocol, family (4 or 6).
-// Word 5 is always zero: 48 bytes is a key length rte_hash compares with vector code (40 would fall
-// back to memcmp).
+// Word 5 is zero in the flow table (48 bytes is a key length rte_hash compares with vector code; 40
+// would fall back to memcmp); the NAT table keeps the peer tag there.
 struct alignas(8) FlowKey {
   std::array<uint64_t, 6> words{};
 };
@@ -77,7 +77,8 @@ inline uint64_t FlowHash(const FlowHashKey& key, const FlowKey& flow) {
 // signatures never leave the process, so gateways need not agree on them. Three 64x64→128-bit
 // multiplications of key-masked words, folded (the "mum" step of wyhash-like hashes): collisions
 // depend on the secret, though unlike SipHash it is not a PRF — good enough for bucket placement,
-// whose worst case is a flow forwarded by Maglev alone (flow_table_full), never a wrong backend.
+// whose worst case is a flow forwarded by Maglev alone (flow_table_full) or, in the NAT table, a new
+// session refused (drop_nat_exhausted) — never a wrong backend: rte_hash compares whole keys.
 struct FlowSignatureKey {
   std::array<uint64_t, 6> k{};
 };

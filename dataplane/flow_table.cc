@@ -37,7 +37,9 @@ absl::StatusOr<std::unique_ptr<FlowTable>> FlowTable::Create(const FlowTableConf
                                                      " entries: ", rte_strerror(rte_errno)));
   }
   t->positions_ = static_cast<uint32_t>(rte_hash_max_key_id(t->hash_)) + 1;
-  t->entries_ = std::make_unique<FlowEntry[]>(t->positions_);
+  if (!t->entries_.Allocate(t->positions_, config.socket_id, "cw_flow_entries")) {
+    return absl::ResourceExhaustedError(absl::StrCat("flow table of ", config.capacity, " entries: no memory for them"));
+  }
   return t;
 }
 
@@ -58,7 +60,6 @@ int32_t FlowTable::Insert(const FlowKey& key, uint32_t signature) {
   const int32_t pos = rte_hash_add_key_with_hash(hash_, &key, signature);
   if (pos < 0) return -1;
   entries_[pos] = FlowEntry{};
-  entries_[pos].signature = signature;
   return pos;
 }
 
@@ -72,13 +73,13 @@ uint32_t FlowTable::Sweep(uint32_t now_ms, uint32_t budget) {
     if (e.state == FlowState::kFree || !Expired(e, now_ms)) continue;
     // rte_hash_get_key_with_position hands out the stored key but then checks it against the
     // table's own hash function, which is not the signature used here: it reports -ENOENT for keys
-    // that are present. The key pointer is valid either way; delete with the stored signature.
+    // that are present. The key pointer is valid either way; delete with its signature.
     void* stored = nullptr;
     rte_hash_get_key_with_position(hash_, static_cast<int32_t>(pos), &stored);
     if (stored != nullptr) {
       FlowKey key;
       std::memcpy(&key, stored, sizeof key);
-      rte_hash_del_key_with_hash(hash_, &key, e.signature);
+      rte_hash_del_key_with_hash(hash_, &key, Signature(key));
     }
     e.state = FlowState::kFree;
     ++removed;

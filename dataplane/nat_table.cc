@@ -37,7 +37,9 @@ absl::StatusOr<std::unique_ptr<NatTable>> NatTable::Create(const NatTableConfig&
   if (t->hash_ == nullptr) {
     return absl::ResourceExhaustedError(absl::StrCat("NAT table of ", n, " sessions: ", rte_strerror(rte_errno)));
   }
-  t->sessions_ = std::make_unique<NatSession[]>(n);
+  if (!t->sessions_.Allocate(n, SOCKET_ID_ANY, "cw_nat_sessions")) {
+    return absl::ResourceExhaustedError(absl::StrCat("NAT table of ", n, " sessions: no memory for them"));
+  }
   t->free_.resize(config.addresses);
   for (uint32_t a = 0; a < config.addresses; ++a) {
     FreeQueue& q = t->free_[a];

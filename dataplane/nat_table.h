@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "dataplane/flow_hash.h"
 #include "dataplane/flow_table.h"
+#include "dataplane/hugepage_array.h"
 
 struct rte_hash;
 
@@ -154,7 +155,7 @@ class NatTable {
   uint16_t own_first_ = 0;  // first port this worker owns
   FlowSignatureKey signature_key_;
   rte_hash* hash_ = nullptr;
-  std::unique_ptr<NatSession[]> sessions_;
+  HugepageArray<NatSession> sessions_;
   // Per SNAT address: its free session indexes, first in first out, so that a port is reused as late
   // as possible (a stray late reply to an ended session then finds no session, not a new one).
   struct FreeQueue {

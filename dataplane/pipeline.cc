@@ -135,8 +135,8 @@ class Burst {
     pending_[k] = Pending{m, svc, &p};
   }
 
-  // The keyed flow hash of pending packet k: what chooses a backend by Maglev and gives the
-  // encapsulation entropy. Only flows being chosen (new, stale) and packets without an entry pay it.
+  // The keyed flow hash of pending packet k: what chooses a backend by Maglev, the same on every
+  // gateway of the group. Only flows being chosen (new, stale) and packets without an entry pay it.
   uint64_t ChoiceHash(uint16_t k) const { return FlowHash(t_.flow_key(), keys_[k]); }
 
   // GUE to our tunnel port at one of our addresses. (The GUE port lies below the NAT range,
@@ -190,7 +190,6 @@ class Burst {
     const bool tcp = p.l4_proto == IPPROTO_TCP;
     int backend = -1;
     uint16_t zone = 0;
-    uint32_t entropy = 0;
     Counter verdict = Counter::forwarded_flow_hit;
 
     if (p.icmp_error) return ForwardWithoutEntry(k, svc, pos, Counter::forwarded_icmp_error);
@@ -207,7 +206,6 @@ class Burst {
           zone = t_.ZoneOf(AddressesOf(l3, p).client, p.ipv6);
           if (backend < 0) counters_.Add(Counter::flow_rescheduled);
         }
-        entropy = e.entropy;
       }
       if (backend < 0) {
         // Expired, reused port, or its backend left: a new flow in the same slot.
@@ -217,28 +215,24 @@ class Burst {
         // The stale entry stays as it is, for the sweep.
         if (svc.backends[backend].refuse_new) return o_.Refuse(pk.m, p, ctx_.port_mac);
         e.state = FlowState::kFree;
-        e.entropy = entropy = static_cast<uint32_t>(hash >> 32);
         verdict = Counter::forwarded_new_flow;
       }
       Remember(e, svc, backend, zone, tcp, p.tcp_flags);
     } else {
       const uint64_t hash = ChoiceHash(k);
-      entropy = static_cast<uint32_t>(hash >> 32);
       backend = SelectBackend(l3, p, t_, svc, hash, &zone);
       if (backend < 0) return Drop(pk.m, Counter::drop_no_backend);
       if (svc.backends[backend].refuse_new) return o_.Refuse(pk.m, p, ctx_.port_mac);
       const int32_t added = flows.Insert(keys_[k], signatures_[k]);
       if (added >= 0) {
-        FlowEntry& e = flows.entry(added);
-        e.entropy = entropy;
-        Remember(e, svc, backend, zone, tcp, p.tcp_flags);
+        Remember(flows.entry(added), svc, backend, zone, tcp, p.tcp_flags);
         verdict = Counter::forwarded_new_flow;
       } else {
         counters_.Add(Counter::flow_table_full);
         verdict = Counter::forwarded_untracked;
       }
     }
-    Encap(pk, svc.backends[backend], zone, svc.forwarding == snapshot::Forwarding::kGue, verdict, entropy);
+    Encap(pk, svc.backends[backend], zone, svc.forwarding == snapshot::Forwarding::kGue, verdict, signatures_[k]);
   }
 
   // ICMP errors go where their flow goes (its entry at `pos`, else Maglev) and fragments by Maglev on
@@ -257,8 +251,7 @@ class Burst {
     uint16_t zone = t_.ZoneOf(AddressesOf(l3, *pk.parsed).client, pk.parsed->ipv6);
     if (backend < 0) backend = SelectBackend(l3, *pk.parsed, t_, svc, hash);
     if (backend < 0) return Drop(pk.m, Counter::drop_no_backend);
-    Encap(pk, svc.backends[backend], zone, svc.forwarding == snapshot::Forwarding::kGue, verdict,
-          static_cast<uint32_t>(hash >> 32));
+    Encap(pk, svc.backends[backend], zone, svc.forwarding == snapshot::Forwarding::kGue, verdict, signatures_[k]);
   }
 
   void Remember(FlowEntry& e, const ServiceRoute& svc, int backend, uint16_t zone, bool tcp, uint8_t flags) {
@@ -270,6 +263,7 @@ class Burst {
     e.state = NextFlowState(e.state, tcp, flags);
   }
 
+  // `entropy`: the flow's signature — per flow, well mixed, and already computed for every packet.
   void Encap(const Pending& pk, const BackendRoute& b, uint16_t zone, bool gue, Counter verdict, uint32_t entropy) {
     const ParsedPacket& p = *pk.parsed;
     if (!b.has_mac) return Drop(pk.m, Counter::drop_no_neighbor);
