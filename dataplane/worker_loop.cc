@@ -39,10 +39,14 @@ void RunWorker(WorkerContext& ctx, SnapshotStore& store, const std::vector<PortQ
   rte_mbuf* out[kBurstSize];
   rte_mbuf* host[kBurstSize];
   uint32_t idle_polls = 0;
+  uint32_t round = 0;
   store.RegisterWorker(ctx.worker_id);
   rte_ring* const own_ring = ctx.handoff != nullptr ? ctx.handoff[ctx.worker_id] : nullptr;
   while (!stop.load(std::memory_order_relaxed)) {
     bool received = false;
+    // The host's TAP: every host_poll_every rounds, and on every round that ends in a nap.
+    const bool poll_host = idle_polls + 1 >= config.idle_polls_before_sleep || config.host_poll_every <= 1 ||
+                           ++round % config.host_poll_every == 0;
     if (own_ring != nullptr && !ports.empty()) {
       // Full-NAT replies other workers received for this worker's ports. One-armed: they leave on
       // the first port, as they would have from the worker that received them.
@@ -64,7 +68,7 @@ void RunWorker(WorkerContext& ctx, SnapshotStore& store, const std::vector<PortQ
       if (n > 0) SendControlFrames(in, static_cast<uint16_t>(n), ports, out, ctx.counters);
     }
     for (const PortQueue& pq : ports) {
-      if (pq.host_port >= 0) {
+      if (pq.host_port >= 0 && poll_host) {
         const auto hp = static_cast<uint16_t>(pq.host_port);
         const uint16_t from_host = rte_eth_rx_burst(hp, pq.queue, in, kBurstSize);
         if (from_host > 0) {

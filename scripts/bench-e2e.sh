@@ -5,12 +5,13 @@
 #   (2) HAProxy in TCP mode, roundrobin, 10.244.0.5:80
 #   (3) causeway: causewayd A (full-NAT) in a-gw, VIP 10.96.0.30:80        -> bench_causeway
 # Backends: cw-tcp-server on a-be1/a-be2 :8080. One JSON document on stdout (each system's figures,
-# ratios causeway/nftables and causeway/haproxy); the story on stderr. About a minute.
+# ratios causeway/nftables and causeway/haproxy); the story on stderr. About two minutes.
 #
 #   scripts/bench-e2e.sh
 # Environment: BUILD_DIR (build-release) for cw-tcp-load/cw-tcp-server; CAUSEWAYD (else the newest of
 # $BUILD_DIR's, build-release's and build's causewayd); CW_LAB_PREFIX (cw); CW_BENCH_SECONDS (3 per
-# connection-rate run); CW_BENCH_REPEAT (3 connection-rate runs, the median counts);
+# connection-rate run); CW_BENCH_REPEAT (5 rounds of connection-rate runs, one per system each,
+# interleaved; the median counts);
 # CW_BENCH_CONCURRENCY (64); CW_BENCH_THREADS (2 client threads); CW_BENCH_BULK_BYTES (512 MiB per
 # connection); CW_BENCH_BULK_CONNECTIONS (2); CW_BENCH_IDLE_SLEEP_US (50: causewayd's idle back-off;
 # 0 gives it a whole core, as a DPDK deployment would); CW_BENCH_PMD (af_xdp, or af_packet).
@@ -20,7 +21,7 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "bench-e2e: needs root (network namespaces)" >&2; exit 1; }
 BUILD_DIR=${BUILD_DIR:-build-release}
 SECS=${CW_BENCH_SECONDS:-3}
-REPEAT=${CW_BENCH_REPEAT:-3}
+REPEAT=${CW_BENCH_REPEAT:-5}
 CONCURRENCY=${CW_BENCH_CONCURRENCY:-64}
 THREADS=${CW_BENCH_THREADS:-2}
 BULK_BYTES=${CW_BENCH_BULK_BYTES:-536870912}
@@ -40,7 +41,7 @@ SERVER=$PWD/$BUILD_DIR/perf/e2e/cw-tcp-server
 # shellcheck source=lib/island-lab.sh
 source scripts/lib/island-lab.sh
 WORK=$(mktemp -d /tmp/causeway-bench-e2e.XXXXXX)
-cleanup() { lab_down; rm -rf "$WORK"; }
+cleanup() { [ -z "$CAUSEWAYD_PID" ] || kill -CONT "$CAUSEWAYD_PID" 2>/dev/null; lab_down; rm -rf "$WORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -52,22 +53,47 @@ for be in a-be1 a-be2; do
   lab_backend_start "$be" "$SERVER" --port "$LAB_BACKEND_PORT" --name "$be" --message "$LAB_MESSAGE_A"
 done
 
-# measure NAME IP:PORT: connection rate ($REPEAT runs; the median counts) and bulk from a-client
-# into $WORK/NAME.{connect.N,bulk}.json.
-measure() {
-  local name=$1 target=$2 i
-  for i in 1 2 3; do  # warm up ARP and the path
-    lab_curl a-client "http://$target/" -o /dev/null 2>/dev/null && break
+# The systems measured, by name, and where each listens (causeway joins when causewayd is up).
+declare -A TARGET=([nftables]="$LAB_KNAT_VIP:$LAB_VIP_PORT" [haproxy]="$LAB_HAPROXY_ADDR:$LAB_VIP_PORT")
+SYSTEMS=(nftables haproxy)
+CAUSEWAYD_PID=
+
+# Only the system being measured runs: causewayd (a poller, however lightly it naps when idle) is
+# stopped while the others are measured, and goes on for its own runs.
+only() {
+  [ -n "$CAUSEWAYD_PID" ] || return 0
+  if [ "$1" = causeway ]; then kill -CONT "$CAUSEWAYD_PID"; sleep 0.2; else kill -STOP "$CAUSEWAYD_PID"; fi
+}
+
+warm_up() {  # ARP and the path
+  local i
+  for i in 1 2 3; do
+    lab_curl a-client "http://$1/" -o /dev/null 2>/dev/null && return 0
     sleep 0.5
   done
+}
+
+# Connection rate: $REPEAT rounds, each one run per system in turn (so that a change in the
+# machine's background load during the benchmark falls on every system alike; the median counts),
+# into $WORK/NAME.connect.N.json.
+measure_connections() {
+  local i name
   for i in $(seq "$REPEAT"); do
-    lab_exec a-client "$LOAD" connect --target "$target" --concurrency "$CONCURRENCY" --threads "$THREADS" \
-      --seconds "$SECS" >"$WORK/$name.connect.$i.json"
-    say "$name connect: $(cat "$WORK/$name.connect.$i.json")"
+    for name in "${SYSTEMS[@]}"; do
+      only "$name"
+      lab_exec a-client "$LOAD" connect --target "${TARGET[$name]}" --concurrency "$CONCURRENCY" \
+        --threads "$THREADS" --seconds "$SECS" >"$WORK/$name.connect.$i.json"
+      say "$name connect ($i): $(cat "$WORK/$name.connect.$i.json")"
+    done
   done
-  lab_exec a-client "$LOAD" bulk --target "$target" --connections "$BULK_CONNS" --bytes "$BULK_BYTES" \
-    --timeout-s 30 >"$WORK/$name.bulk.json" || true
-  say "$name bulk:    $(cat "$WORK/$name.bulk.json")"
+}
+
+# measure_bulk NAME: the bulk transfer from a-client into $WORK/NAME.bulk.json.
+measure_bulk() {
+  only "$1"
+  lab_exec a-client "$LOAD" bulk --target "${TARGET[$1]}" --connections "$BULK_CONNS" --bytes "$BULK_BYTES" \
+    --timeout-s 30 >"$WORK/$1.bulk.json" || true
+  say "$1 bulk:    $(cat "$WORK/$1.bulk.json")"
 }
 
 # Transmit checksum offload on or off on the kernel path of the nftables baseline (client, knat,
@@ -82,9 +108,9 @@ kernel_offload() {
 }
 
 # ============================================================================================
-# (3) causeway. Starts causewayd A in a-gw on the gateway's veth (net_af_packet), full-NAT of
-# $CAUSEWAY_VIP:80 to a-be1/a-be2, and measures it like the others. Returns non-zero with
-# CAUSEWAY_STATUS set when causeway cannot carry the traffic (yet).
+# (3) causeway. Starts causewayd A in a-gw on the gateway's veth (net_af_xdp by default), full-NAT of
+# $CAUSEWAY_VIP:80 to a-be1/a-be2, and adds it to the systems measured. Returns non-zero with
+# CAUSEWAY_STATUS set when causeway cannot carry the traffic.
 # ============================================================================================
 CAUSEWAY_STATUS="not run"
 # causewayd's port on the gateway veth: net_af_xdp (default, the faster) or net_af_packet (CW_BENCH_PMD=af_packet).
@@ -94,7 +120,7 @@ gw_vdev() {
     *) echo "net_af_packet0,iface=gw,framecnt=4096" ;;
   esac
 }
-bench_causeway() {
+start_causeway() {
   local bin=${CAUSEWAYD:-} c
   if [ -z "$bin" ]; then  # the newest build of it
     for c in "$BUILD_DIR" build-release build; do
@@ -151,22 +177,27 @@ EOF
     CAUSEWAY_STATUS="causeway full-NAT not available yet (no answer from $CAUSEWAY_VIP:$LAB_VIP_PORT)"
     return 1
   fi
-  measure causeway "$CAUSEWAY_VIP:$LAB_VIP_PORT"
+  # The daemon itself (`$pid` is the subshell around ip netns exec): what `only` stops and goes on.
+  CAUSEWAYD_PID=$(pgrep -f "causewayd.*--file-prefix=$CW_LAB_PREFIX-a" | head -n 1)
+  TARGET[causeway]="$CAUSEWAY_VIP:$LAB_VIP_PORT"
+  SYSTEMS+=(causeway)
   CAUSEWAY_STATUS=ok
 }
 
-say "(1) nftables DNAT $LAB_KNAT_VIP:$LAB_VIP_PORT"
-measure nftables "$LAB_KNAT_VIP:$LAB_VIP_PORT"
-say "(1b) nftables DNAT with transmit offload on (GSO end to end; bulk reference only)"
+say "systems: (1) nftables DNAT $LAB_KNAT_VIP:$LAB_VIP_PORT, (2) HAProxy TCP mode $LAB_HAPROXY_ADDR:$LAB_VIP_PORT, (3) causeway full-NAT $CAUSEWAY_VIP:$LAB_VIP_PORT"
+start_causeway || say "causeway: $CAUSEWAY_STATUS"
+for name in "${SYSTEMS[@]}"; do only "$name"; warm_up "${TARGET[$name]}"; done
+say "connections per second: $REPEAT rounds of ${SECS} s per system, interleaved"
+measure_connections
+for name in "${SYSTEMS[@]}"; do measure_bulk "$name"; done
+only nftables
+say "nftables DNAT with transmit offload on (GSO end to end; bulk reference only)"
 kernel_offload on
 lab_exec a-client "$LOAD" bulk --target "$LAB_KNAT_VIP:$LAB_VIP_PORT" --connections "$BULK_CONNS" \
   --bytes "$BULK_BYTES" --timeout-s 30 >"$WORK/nftables_gso.bulk.json" || true
 kernel_offload off
 say "nftables_gso bulk: $(cat "$WORK/nftables_gso.bulk.json")"
-say "(2) HAProxy TCP mode $LAB_HAPROXY_ADDR:$LAB_VIP_PORT"
-measure haproxy "$LAB_HAPROXY_ADDR:$LAB_VIP_PORT"
-say "(3) causeway full-NAT $CAUSEWAY_VIP:$LAB_VIP_PORT"
-bench_causeway || say "causeway: $CAUSEWAY_STATUS"
+[ -z "$CAUSEWAYD_PID" ] || kill -CONT "$CAUSEWAYD_PID"  # so that lab_down can stop it
 
 python3 - "$WORK" "$CAUSEWAY_STATUS" "$CONCURRENCY" "$THREADS" "$SECS" "$BULK_CONNS" "$BULK_BYTES" <<'EOF'
 import json, os, sys
