@@ -60,7 +60,7 @@ daemon = subprocess.Popen(
     [causewayd, "--listen=unix:" + sock, "--state_dir=" + os.path.join(work, "state"),
      "--config=" + os.path.join(configs, "north-south.yaml"), "--idle_sleep_us=1000",
      "--metrics_listen=127.0.0.1:%d" % metrics_port,
-     "--", "--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--file-prefix", prefix, "--log-level=error",
+     "--", "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--file-prefix", prefix, "--log-level=error",
      "--vdev=net_null0", "-l", "0"],
     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 try:

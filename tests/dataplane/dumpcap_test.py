@@ -80,7 +80,7 @@ def main():
         # Hugepages and shared config (no --no-huge, no --no-shconf): dumpcap attaches as a secondary.
         proc = subprocess.Popen(["ip", "netns", "exec", gw, causewayd, "--listen=unix:" + os.path.join(work, "s.sock"),
                                  "--state_dir=", "--config=" + config, "--health_checks=false", "--",
-                                 "-l", "0", "-m", "256", "--no-pci", "--file-prefix=" + TAG,
+                                 "-l", "0", "-m", "512", "--no-pci", "--file-prefix=" + TAG,
                                  "--vdev=net_af_packet0,iface=v0"], stdout=log, stderr=subprocess.STDOUT)
         deadline = time.time() + 20
         while time.time() < deadline:

@@ -20,7 +20,7 @@ def run(value):
         p = subprocess.Popen(
             [causewayd, "-l", "0", "--no-pci", "--no-huge", "-m", "256", "--no-shconf",
              "--file-prefix", "cwflags%d" % os.getpid(), "--log-level=error", "--vdev=net_null0", "--",
-             "--snapshot-file=" + snap, "--resolve-neighbors" + value],
+             "--snapshot-file=" + snap, "--flow-table-size=65536", "--resolve-neighbors" + value],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         # A causewayd that neither says what it made of the flag nor exits is a failure, not a hang.
         watchdog = threading.Timer(30, p.kill)
