@@ -287,7 +287,9 @@ absl::StatusOr<Compiler::Result> Compiler::Compile(const state::Model& m, uint64
         cached->second.shared_generation == m.shared_generation &&
         cached->second.overlay_generation == overlay_generation &&
         cached->second.partition_key == (PartitionSensitive(entry->service) ? stale_key : "")) {
-      Cached& c = next.emplace(key, std::move(cached->second)).first->second;
+      // Copied, not moved: a later service of this call may fail to compile, and the cache must
+      // then still hold this one whole (its compiled form already lives in the snapshot: cheap).
+      Cached& c = next.emplace(key, cached->second).first->second;
       snap->services.push_back(last_snapshot_->services[c.index]);
       c.index = snap->services.size() - 1;
       if (c.write_index) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 
@@ -97,63 +98,108 @@ absl::Status StateFiles::Open(int index) {
   Slot& slot = slots_[index];
   if (slot.fd >= 0) return absl::OkStatus();
   const std::string path = absl::StrCat(dir_, "/", kSlotFiles[index]);
-  slot.fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (slot.fd < 0 && errno == ENOENT) {
-    slot.fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (slot.fd < 0) return Errno("create " + path);
-    // The new name is durable only once the directory is; an empty slot reads as nothing saved.
-    const int dir_fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd < 0) return Errno("open " + dir_);
-    const int rc = ::fsync(dir_fd);
-    ::close(dir_fd);
-    if (rc != 0) return Errno("fsync " + dir_);
-  }
-  if (slot.fd < 0) return Errno("open " + path);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return Errno("open " + path);
   struct stat st;
-  if (::fstat(slot.fd, &st) != 0) return Errno("stat " + path);
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    return Errno("stat " + path);
+  }
+  slot.fd = fd;
   slot.capacity = static_cast<uint64_t>(st.st_size);
+  return absl::OkStatus();
+}
+
+absl::Status StateFiles::Create(int index, const std::string& record) {
+  // Whole or not at all: the first record goes to a temporary file that is synced and renamed, and
+  // the directory synced. So a slot file that exists once held a complete state, and one that no
+  // longer reads is damage (DATA_LOSS), never a first save cut short by a crash.
+  const std::string path = absl::StrCat(dir_, "/", kSlotFiles[index]);
+  const std::string temp = path + ".tmp";
+  const int fd = ::open(temp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Errno("create " + temp);
+  // Room for the state to grow before the slot must (zeros written, not just allocated, so that
+  // later saves overwrite initialised blocks and fdatasync has no metadata to flush).
+  const uint64_t capacity = (2 * record.size() + kGrain - 1) / kGrain * kGrain;
+  std::string bytes = record;
+  bytes.resize(capacity, '\0');
+  absl::Status s = WriteAllAt(fd, bytes.data(), bytes.size(), 0, temp);
+  if (s.ok() && ::fsync(fd) != 0) s = Errno("fsync " + temp);
+  if (s.ok() && ::rename(temp.c_str(), path.c_str()) != 0) s = Errno("rename " + temp);
+  if (s.ok()) {
+    const int dir_fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0) {
+      s = Errno("open " + dir_);
+    } else {
+      if (::fsync(dir_fd) != 0) s = Errno("fsync " + dir_);
+      ::close(dir_fd);
+    }
+  }
+  if (!s.ok()) {
+    ::close(fd);
+    ::unlink(temp.c_str());
+    return s;
+  }
+  slots_[index].fd = fd;  // the same file, now under the slot's name
+  slots_[index].capacity = capacity;
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<v1::SavedState>> StateFiles::Load() {
   loaded_ = true;
+  // Read-only: a state directory one may not write to still restores (pushes then fail).
   Record records[2];
+  bool present[2] = {false, false};
   for (int i = 0; i < 2; ++i) {
     const std::string path = absl::StrCat(dir_, "/", kSlotFiles[i]);
-    if (::access(path.c_str(), F_OK) != 0) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
       if (errno == ENOENT) continue;
-      return Errno("access " + path);
+      return Errno("open " + path);
     }
-    if (absl::Status s = Open(i); !s.ok()) return s;
-    absl::StatusOr<std::string> bytes = ReadAll(slots_[i].fd, path);
+    absl::StatusOr<std::string> bytes = ReadAll(fd, path);
+    ::close(fd);
     if (!bytes.ok()) return bytes.status();
+    present[i] = true;
     records[i] = Decode(*bytes);
     slots_[i].version = records[i].version;
   }
-  const bool valid[2] = {records[0].kind == Record::kValid, records[1].kind == Record::kValid};
-  if (valid[0] || valid[1]) {
-    newest_ = !valid[0] || (valid[1] && records[1].version > records[0].version) ? 1 : 0;
+  const std::string legacy = absl::StrCat(dir_, "/", kLegacyStateFile);
+  const bool legacy_exists = ::access(legacy.c_str(), F_OK) == 0;
+  if (!legacy_exists && errno != ENOENT) return Errno("access " + legacy);
+  // The newest valid slot that parses; a valid slot wins over the legacy file, which the next save
+  // removes (it may have outlived a crash between the first slot save and its removal).
+  int order[2] = {0, 1};
+  if (records[1].kind == Record::kValid &&
+      (records[0].kind != Record::kValid || records[1].version > records[0].version)) {
+    order[0] = 1;
+    order[1] = 0;
+  }
+  for (int i : order) {
+    if (records[i].kind != Record::kValid) continue;
     v1::SavedState saved;
-    if (!saved.ParseFromString(records[newest_].payload)) {
-      return absl::DataLossError(absl::StrCat(dir_, "/", kSlotFiles[newest_], ": not a saved state"));
-    }
+    if (!saved.ParseFromString(records[i].payload)) continue;
+    newest_ = i;
+    legacy_present_ = legacy_exists;
     return std::optional<v1::SavedState>(std::move(saved));
   }
-  if (records[0].kind == Record::kUnreadable || records[1].kind == Record::kUnreadable) {
-    return absl::DataLossError(
-        absl::StrCat("no readable saved state in ", dir_, "/", kSlotFiles[0], " or ", kSlotFiles[1]));
+  if (legacy_exists) {
+    // Written by an earlier version; no slot holds a state yet.
+    legacy_present_ = true;
+    std::ifstream in(legacy, std::ios::binary);
+    if (!in) return absl::InternalError(absl::StrCat("cannot read ", legacy));
+    v1::SavedState saved;
+    if (!saved.ParseFromIstream(&in)) return absl::DataLossError(absl::StrCat(legacy, ": not a saved state"));
+    return std::optional<v1::SavedState>(std::move(saved));
   }
-  const std::string legacy = absl::StrCat(dir_, "/", kLegacyStateFile);
-  if (::access(legacy.c_str(), F_OK) != 0) {
-    if (errno == ENOENT) return std::optional<v1::SavedState>();
-    return Errno("access " + legacy);
+  if (present[0] || present[1]) {
+    const bool only_zeros = records[0].kind == Record::kEmpty && records[1].kind == Record::kEmpty;
+    if (!only_zeros) {
+      return absl::DataLossError(
+          absl::StrCat("no readable saved state in ", dir_, "/", kSlotFiles[0], " or ", kSlotFiles[1]));
+    }
   }
-  legacy_present_ = true;
-  std::ifstream in(legacy, std::ios::binary);
-  if (!in) return absl::InternalError(absl::StrCat("cannot read ", legacy));
-  v1::SavedState saved;
-  if (!saved.ParseFromIstream(&in)) return absl::DataLossError(absl::StrCat(legacy, ": not a saved state"));
-  return std::optional<v1::SavedState>(std::move(saved));
+  return std::optional<v1::SavedState>();
 }
 
 absl::Status StateFiles::Save(const v1::SavedState& saved) {
@@ -166,9 +212,10 @@ absl::Status StateFiles::Save(const v1::SavedState& saved) {
 
 absl::Status StateFiles::SaveSerialized(uint64_t version, const std::string& saved) {
   // Which slot holds the newest state decides which one may be overwritten.
-  if (!loaded_) (void)Load();
+  if (!loaded_) {
+    if (absl::StatusOr<std::optional<v1::SavedState>> l = Load(); !l.ok()) return l.status();
+  }
   const int target = newest_ == 0 ? 1 : 0;
-  if (absl::Status s = Open(target); !s.ok()) return s;
   Slot& slot = slots_[target];
   const std::string path = absl::StrCat(dir_, "/", kSlotFiles[target]);
 
@@ -180,6 +227,16 @@ absl::Status StateFiles::SaveSerialized(uint64_t version, const std::string& sav
   std::memcpy(bytes.data() + 24, &length, sizeof length);
   const uint64_t checksum = XXH3_64bits(bytes.data() + 16, 16 + length);
   std::memcpy(bytes.data() + 8, &checksum, sizeof checksum);
+
+  if (slot.fd < 0) {
+    const bool exists = ::access(path.c_str(), F_OK) == 0;
+    if (!exists && errno != ENOENT) return Errno("access " + path);
+    if (!exists) {
+      if (absl::Status s = Create(target, bytes); !s.ok()) return s;
+      return Saved(target, version);
+    }
+    if (absl::Status s = Open(target); !s.ok()) return s;
+  }
 
   // Growing allocates blocks and changes the size: metadata, so a full fsync this once. Zeros are
   // written (not just allocated) so that later saves overwrite initialised blocks.
@@ -193,8 +250,12 @@ absl::Status StateFiles::SaveSerialized(uint64_t version, const std::string& sav
   }
   if (absl::Status s = WriteAllAt(slot.fd, bytes.data(), bytes.size(), 0, path); !s.ok()) return s;
   if ((grew ? ::fsync(slot.fd) : ::fdatasync(slot.fd)) != 0) return Errno("fsync " + path);
-  slot.version = version;
-  newest_ = target;
+  return Saved(target, version);
+}
+
+absl::Status StateFiles::Saved(int index, uint64_t version) {
+  slots_[index].version = version;
+  newest_ = index;
   if (legacy_present_) {
     // The slots win over it from now on; removing it only keeps people from reading a stale file.
     ::unlink(absl::StrCat(dir_, "/", kLegacyStateFile).c_str());

@@ -2,7 +2,11 @@
 // each save overwrites the slot that does not hold the newest state, in place, and is durable once
 // one fdatasync returns. A slot is a header (magic, checksum, version, length) and a binary
 // causeway.v1.SavedState; loading takes the valid slot with the highest version, so a crash in the
-// middle of a save (a torn slot: its checksum fails) leaves the previous state, never a mix.
+// middle of a save (a torn slot: its checksum fails) leaves the previous state, never a mix. A slot
+// is created whole (its first record through a temporary file, synced and renamed): a slot file
+// that exists once held a complete state, so one that no longer reads is damage, never a cut-short
+// first save. The versions only grow within a process; across an older binary that wrote state.pb
+// after the slots existed (a downgrade and upgrade again), the slots win.
 //
 // Why not a temp file, fsync, rename and an fsync of the directory: that is two journal commits on
 // ext4 (the new file's metadata, then the rename), each a device flush, and every push waits for
@@ -34,8 +38,9 @@ class StateFiles {
   StateFiles(const StateFiles&) = delete;
   StateFiles& operator=(const StateFiles&) = delete;
 
-  // nullopt when nothing was saved yet; DATA_LOSS when something was but no slot (nor the legacy
-  // file) can be read. Call before Save().
+  // nullopt when nothing was saved yet; DATA_LOSS when a slot exists but none reads and there is no
+  // legacy file to fall back on. Reads only (a read-only directory restores). Save() calls it when
+  // it was not called.
   absl::StatusOr<std::optional<v1::SavedState>> Load();
   // Durable when it returns OK. One caller at a time.
   absl::Status Save(const v1::SavedState& saved);
@@ -48,7 +53,9 @@ class StateFiles {
     uint64_t capacity = 0;  // bytes allocated and written (zeros past the record)
     uint64_t version = 0;   // of the valid record it holds (0: none)
   };
-  absl::Status Open(int index);
+  absl::Status Open(int index);                              // an existing slot, for writing
+  absl::Status Create(int index, const std::string& record);  // a new slot holding `record`
+  absl::Status Saved(int index, uint64_t version);            // bookkeeping after a durable save
 
   const std::string dir_;
   Slot slots_[2];

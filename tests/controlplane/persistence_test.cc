@@ -35,7 +35,7 @@ TEST(Persistence, RestartWithTheSavedState) {
     before = cp.ListServices();
   }
   EXPECT_TRUE(std::filesystem::exists(dir.path() + "/state-a.slot"));
-  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/state.pb"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/state-a.slot.tmp"));  // created whole, renamed
 
   RecordingSink sink;
   server::ControlPlane restarted({.state_dir = dir.path()}, &sink);
@@ -106,6 +106,50 @@ TEST(Persistence, UnreadableSlotsAreAnError) {
   const absl::Status s = cp.Restore();
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("state-a.slot"));
+}
+
+TEST(Persistence, AFirstSaveCutShortLeavesNoSlot) {
+  TempDir dir;
+  // A crash while the first record was written: only the temporary file exists, half written.
+  std::ofstream(dir.path() + "/state-a.slot.tmp") << "CWSTATE1 half a record";
+  {
+    state::StateFiles files(dir.path());
+    absl::StatusOr<std::optional<v1::SavedState>> s = files.Load();
+    ASSERT_TRUE(s.ok()) << s.status();
+    EXPECT_FALSE(s->has_value());  // nothing was saved: an empty start, not an error
+    ASSERT_TRUE(files.Save(Saved(1)).ok());
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/state-a.slot.tmp"));
+  absl::StatusOr<std::optional<v1::SavedState>> s = state::LoadState(dir.path());
+  ASSERT_TRUE(s.ok() && s->has_value()) << s.status();
+  EXPECT_EQ((*s)->version(), 1u);
+}
+
+TEST(Persistence, UnreadableSlotFallsBackToTheLegacyFile) {
+  TempDir dir;
+  // Upgraded from state.pb, and the slot damaged before any other save: the legacy file still holds
+  // the last state a client was told was saved.
+  std::ofstream(dir.path() + "/state.pb", std::ios::binary) << Saved(7).SerializeAsString();
+  std::ofstream(dir.path() + "/state-a.slot") << "\xff\xff\xff not a slot";
+  absl::StatusOr<std::optional<v1::SavedState>> s = state::LoadState(dir.path());
+  ASSERT_TRUE(s.ok() && s->has_value()) << s.status();
+  EXPECT_EQ((*s)->version(), 7u);
+}
+
+TEST(Persistence, AValidSlotWinsOverALeftoverLegacyFileWhichTheNextSaveRemoves) {
+  TempDir dir;
+  {
+    state::StateFiles files(dir.path());
+    ASSERT_TRUE(files.Save(Saved(9)).ok());
+  }
+  // A crash between the first slot save and the legacy file's removal left both.
+  std::ofstream(dir.path() + "/state.pb", std::ios::binary) << Saved(7).SerializeAsString();
+  state::StateFiles files(dir.path());
+  absl::StatusOr<std::optional<v1::SavedState>> s = files.Load();
+  ASSERT_TRUE(s.ok() && s->has_value()) << s.status();
+  EXPECT_EQ((*s)->version(), 9u);
+  ASSERT_TRUE(files.Save(Saved(10)).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/state.pb"));
 }
 
 TEST(Persistence, LegacyStateFileIsReadThenReplaced) {
