@@ -19,10 +19,8 @@ __attribute__((target("avx2"))) uint64_t ProbeByDepthAvx2(uint32_t m, std::vecto
                                                           uint16_t* slots, SlotBitmap& taken,
                                                           std::vector<uint32_t>& active) {
   DenseLanes lanes(active, cursors, left, 8);
-  std::vector<uint32_t>& ids = lanes.ids;
   std::vector<uint32_t>& next = lanes.next;
   std::vector<uint32_t>& skip = lanes.skip;
-  std::vector<uint32_t>& wanted = lanes.wanted;
   const size_t& count = lanes.count;
   uint32_t* const words = taken.words32();
   uint32_t free_count = m;
@@ -41,18 +39,7 @@ __attribute__((target("avx2"))) uint64_t ProbeByDepthAvx2(uint32_t m, std::vecto
       // Lanes past `count` (padding or, in the last step, finished endpoints) never claim.
       uint32_t free_lanes = ~static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(v_taken))) & 0xff;
       if (count - k < 8) free_lanes &= (1u << (count - k)) - 1;
-      while (free_lanes != 0) {
-        const size_t lane = k + static_cast<size_t>(std::countr_zero(free_lanes));
-        free_lanes &= free_lanes - 1;
-        const uint32_t slot = next[lane];
-        uint32_t& word = words[slot >> 5];
-        const uint32_t bit = 1u << (slot & 31);
-        if (word & bit) continue;  // an earlier lane of this step took it
-        word |= bit;
-        slots[slot] = static_cast<uint16_t>(ids[lane]);
-        --free_count;
-        someone_done |= --wanted[lane] == 0;
-      }
+      someone_done |= lanes.ClaimInOrder(free_lanes, k, words, slots, free_count) > 0;
       __m256i v_advanced = _mm256_add_epi32(v_next, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(&skip[k])));
       // next + skip < 2M < 2^31, so a signed compare is safe.
       v_advanced = _mm256_sub_epi32(v_advanced, _mm256_and_si256(_mm256_cmpgt_epi32(v_advanced, v_m_minus_1), v_m));

@@ -68,19 +68,7 @@ __attribute__((target("avx512f,avx512cd,avx512vl,popcnt"))) uint64_t ProbeByDept
               std::popcount(static_cast<uint32_t>(_mm512_mask_cmpeq_epi32_mask(free_lanes, v_wanted, v_0))));
         } else {
           // Rare: two free lanes share a word (maybe a slot). In lane order, re-checking each bit.
-          auto lanes = static_cast<uint32_t>(free_lanes);
-          while (lanes != 0) {
-            const size_t lane = k + static_cast<size_t>(std::countr_zero(lanes));
-            lanes &= lanes - 1;
-            const uint32_t slot = next[lane];
-            uint32_t& word = words[slot >> 5];
-            const uint32_t bit = 1u << (slot & 31);
-            if (word & bit) continue;  // an earlier lane of this step took it
-            word |= bit;
-            slots[slot] = static_cast<uint16_t>(ids[lane]);
-            --free_count;
-            done += --wanted[lane] == 0;
-          }
+          done += lanes.ClaimInOrder(static_cast<uint32_t>(free_lanes), k, words, slots, free_count);
         }
       }
       __m512i v_advanced = _mm512_add_epi32(v_next, _mm512_loadu_si512(&skip[k]));
