@@ -54,7 +54,7 @@ uint16_t OuterIpv4Checksum(const rte_ipv4_hdr& ip) {
 }  // namespace
 
 EncapResult Encapsulate(rte_mbuf* m, const ParsedPacket& p, const BackendRoute& backend, bool gue,
-                        const Tables& tables, const rte_ether_addr& port_mac, uint64_t flow_hash,
+                        const Tables& tables, const rte_ether_addr& port_mac, uint32_t entropy,
                         uint8_t tx_offloads) {
   const bool outer_v6 = backend.ipv6;
   const uint16_t overhead = EncapOverhead(outer_v6, gue);
@@ -76,7 +76,6 @@ EncapResult Encapsulate(rte_mbuf* m, const ParsedPacket& p, const BackendRoute& 
   const uint8_t next_proto = gue ? kProtoUdp : (p.ipv6 ? kProtoIpv6 : kProtoIpip);
   const uint8_t tc = InnerTrafficClass(inner, p.ipv6);
   // Entropy for receivers' RSS and ECMP: bits of the flow hash the flow table and Maglev use least.
-  const auto entropy = static_cast<uint32_t>(flow_hash >> 32);
   const uint16_t l3_outer = outer_v6 ? 40 : 20;
   if (outer_v6) {
     auto* ip = reinterpret_cast<rte_ipv6_hdr*>(outer);

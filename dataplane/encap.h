@@ -34,12 +34,13 @@ inline uint16_t EncapOverhead(bool outer_ipv6, bool gue) {
 }
 
 // Rewrites `m` (parsed as `p`, a TCP/UDP packet with TTL > 1) into the encapsulated frame for
-// `backend`. Unchanged unless kOk. With `tx_offloads`, the checksums they cover are left to the
+// `backend`. Unchanged unless kOk. `entropy` (the same for every packet of a flow) fills the outer
+// UDP source port and the IPv6 flow label. With `tx_offloads`, the checksums they cover are left to the
 // port: the mbuf's TX flags and header lengths are set, the IPv4 header checksum is zero and the UDP
 // one holds the pseudo-header sum (what Intel and virtio NICs expect, and rte_eth_tx_prepare would
 // write).
 EncapResult Encapsulate(rte_mbuf* m, const ParsedPacket& p, const BackendRoute& backend, bool gue,
-                        const Tables& tables, const rte_ether_addr& port_mac, uint64_t flow_hash,
+                        const Tables& tables, const rte_ether_addr& port_mac, uint32_t entropy,
                         uint8_t tx_offloads = 0);
 
 }  // namespace causeway::dataplane

@@ -3,9 +3,9 @@
 // not know the key can choose source ports that land on one backend: SipHash-1-3 is a keyed PRF,
 // unlike CRC32 whose seed is easy to undo (CRC is linear).
 //
-// It is computed when a flow is new (or its entry stale): the whole value picks the Maglev slot
-// (hash % table size) and its high half is the flow's encapsulation entropy, kept in its entry.
-// Established flows are found with a cheaper signature (FlowSignature, below) and never pay for it.
+// It is computed when a flow is new (or its entry stale): the value picks the Maglev slot (hash %
+// table size). Every packet is found by a cheaper signature (FlowSignature, below), which is also
+// its encapsulation entropy; established flows never pay for SipHash.
 #ifndef CAUSEWAY_DATAPLANE_FLOW_HASH_H_
 #define CAUSEWAY_DATAPLANE_FLOW_HASH_H_
 
@@ -82,6 +82,9 @@ inline uint64_t FlowHash(const FlowHashKey& key, const FlowKey& flow) {
 struct FlowSignatureKey {
   std::array<uint64_t, 6> k{};
 };
+
+// A fresh key from DPDK's generator (seeded at EAL start), for a table that was given none.
+FlowSignatureKey RandomFlowSignatureKey();
 
 __extension__ using FlowUint128 = unsigned __int128;  // GCC/Clang's; -Wpedantic wants it marked
 

@@ -14,6 +14,12 @@
 
 namespace causeway::dataplane {
 
+FlowSignatureKey RandomFlowSignatureKey() {
+  FlowSignatureKey key;
+  for (uint64_t& k : key.k) k = rte_rand();
+  return key;
+}
+
 absl::StatusOr<std::unique_ptr<FlowTable>> FlowTable::Create(const FlowTableConfig& config) {
   static std::atomic<uint32_t> next_name{0};
   std::unique_ptr<FlowTable> t(new FlowTable(config));
@@ -26,11 +32,7 @@ absl::StatusOr<std::unique_ptr<FlowTable>> FlowTable::Create(const FlowTableConf
   // rte_hash requires to exist.
   p.hash_func = rte_hash_crc;
   p.socket_id = config.socket_id;
-  if (config.signature_key.has_value()) {
-    t->signature_key_ = *config.signature_key;
-  } else {
-    for (uint64_t& k : t->signature_key_.k) k = rte_rand();
-  }
+  t->signature_key_ = config.signature_key.has_value() ? *config.signature_key : RandomFlowSignatureKey();
   t->hash_ = rte_hash_create(&p);
   if (t->hash_ == nullptr) {
     return absl::ResourceExhaustedError(absl::StrCat("flow table of ", config.capacity,

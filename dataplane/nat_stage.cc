@@ -270,7 +270,7 @@ void NatStage::SendForward(const Forward& f, int32_t index, Counter verdict) {
   s.state = NextFlowState(s.state, p.l4_proto == IPPROTO_TCP, p.tcp_flags);
   if (f.svc != nullptr) CountTraffic(*f.svc, s, p.ip_len);
   // Entropy: the session's signature, the same for every packet of the flow.
-  if (tunnel) return Tunnel(f.m, p, s, s.next_hop_mac, uint64_t{s.signature} << 32, verdict);
+  if (tunnel) return Tunnel(f.m, p, s, s.next_hop_mac, s.signature, verdict);
   SetMacs(f.m, s.next_hop_mac, ctx_.port_mac);
   o_.Send(f.m, verdict);
 }
@@ -344,21 +344,21 @@ void NatStage::SendReply(const Reply& r) {
   s.state = ReplyFlowState(s.state, p.l4_proto == IPPROTO_TCP, p.tcp_flags);
   if (tunnel) {
     // Entropy for the outer source port: any value that stays the same for the session.
-    const uint64_t hash = (uint64_t{static_cast<uint32_t>(r.index)} * 0x9e3779b97f4a7c15ULL);
-    return Tunnel(r.m, p, s, s.client_mac, hash, Counter::forwarded_nat_reply);
+    const auto entropy = static_cast<uint32_t>((uint64_t{static_cast<uint32_t>(r.index)} * 0x9e3779b97f4a7c15ULL) >> 32);
+    return Tunnel(r.m, p, s, s.client_mac, entropy, Counter::forwarded_nat_reply);
   }
   SetMacs(r.m, s.client_mac, ctx_.port_mac);
   o_.Send(r.m, Counter::forwarded_nat_reply);
 }
 
 void NatStage::Tunnel(rte_mbuf* m, const ParsedPacket& p, const NatSession& s, const rte_ether_addr& mac,
-                      uint64_t hash, Counter verdict) {
+                      uint32_t entropy, Counter verdict) {
   BackendRoute peer;
   peer.ipv6 = s.next_hop_ipv6;
   peer.next_hop = s.next_hop;
   peer.mac = mac;
   peer.has_mac = true;
-  switch (Encapsulate(m, p, peer, /*gue=*/true, t_, ctx_.port_mac, hash, ctx_.tx_offloads)) {
+  switch (Encapsulate(m, p, peer, /*gue=*/true, t_, ctx_.port_mac, entropy, ctx_.tx_offloads)) {
     case EncapResult::kOk:
       return o_.Send(m, verdict);
     case EncapResult::kNoSource:

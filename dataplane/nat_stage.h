@@ -65,7 +65,7 @@ class NatStage {
   bool RefreshNextHopMac(const Forward& f, NatSession& s);
   void SendReply(const Reply& r);
   void Tunnel(rte_mbuf* m, const ParsedPacket& p, const NatSession& s, const rte_ether_addr& mac,
-              uint64_t hash, Counter verdict);
+              uint32_t entropy, Counter verdict);
   void CountTraffic(const ServiceRoute& svc, NatSession& s, uint32_t bytes);
   void CountReply(const NatSession& s, uint32_t bytes);
 

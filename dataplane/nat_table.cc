@@ -4,7 +4,6 @@
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
-#include <rte_random.h>
 
 #include <atomic>
 #include <string>
@@ -28,11 +27,7 @@ absl::StatusOr<std::unique_ptr<NatTable>> NatTable::Create(const NatTableConfig&
   p.key_len = sizeof(FlowKey);
   p.hash_func = rte_hash_crc;  // only the *_with_hash calls are used
   p.socket_id = SOCKET_ID_ANY;
-  if (config.signature_key.has_value()) {
-    t->signature_key_ = *config.signature_key;
-  } else {
-    for (uint64_t& k : t->signature_key_.k) k = rte_rand();
-  }
+  t->signature_key_ = config.signature_key.has_value() ? *config.signature_key : RandomFlowSignatureKey();
   t->hash_ = rte_hash_create(&p);
   if (t->hash_ == nullptr) {
     return absl::ResourceExhaustedError(absl::StrCat("NAT table of ", n, " sessions: ", rte_strerror(rte_errno)));

@@ -240,7 +240,6 @@ class Burst {
   void ForwardWithoutEntry(uint16_t k, const ServiceRoute& svc, int32_t pos, Counter verdict) {
     const Pending& pk = pending_[k];
     const uint8_t* l3 = rte_pktmbuf_mtod_offset(pk.m, const uint8_t*, pk.parsed->l2_len);
-    const uint64_t hash = ChoiceHash(k);
     int backend = -1;
     if (pos >= 0) {
       const FlowEntry& e = ctx_.flows->entry(pos);
@@ -248,8 +247,12 @@ class Burst {
         backend = e.cached_generation == t_.generation() ? e.cached_index : svc.FindBackend(e.backend_id);
       }
     }
-    uint16_t zone = t_.ZoneOf(AddressesOf(l3, *pk.parsed).client, pk.parsed->ipv6);
-    if (backend < 0) backend = SelectBackend(l3, *pk.parsed, t_, svc, hash);
+    uint16_t zone = 0;
+    if (backend < 0) {
+      backend = SelectBackend(l3, *pk.parsed, t_, svc, ChoiceHash(k), &zone);
+    } else {
+      zone = t_.ZoneOf(AddressesOf(l3, *pk.parsed).client, pk.parsed->ipv6);
+    }
     if (backend < 0) return Drop(pk.m, Counter::drop_no_backend);
     Encap(pk, svc.backends[backend], zone, svc.forwarding == snapshot::Forwarding::kGue, verdict, signatures_[k]);
   }
@@ -267,7 +270,7 @@ class Burst {
   void Encap(const Pending& pk, const BackendRoute& b, uint16_t zone, bool gue, Counter verdict, uint32_t entropy) {
     const ParsedPacket& p = *pk.parsed;
     if (!b.has_mac) return Drop(pk.m, Counter::drop_no_neighbor);
-    switch (Encapsulate(pk.m, p, b, gue, t_, ctx_.port_mac, uint64_t{entropy} << 32, ctx_.tx_offloads)) {
+    switch (Encapsulate(pk.m, p, b, gue, t_, ctx_.port_mac, entropy, ctx_.tx_offloads)) {
       case EncapResult::kOk:
         if (stats_ != nullptr) {
           stats_[pk.service->stat_slot].packets++;

@@ -260,11 +260,11 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
       t->snat_v4_.emplace_back(v4, static_cast<int>(i));
     }
     (snat[i].is_v4() ? t->snat_mask_v4_ : t->snat_mask_v6_) |= 1u << i;
-    bool shared = false;
     for (const auto& svc : snap.services) {
-      for (const auto& fe : svc.frontends) shared |= fe.vip == snat[i];
+      for (const auto& fe : svc.frontends) {
+        if (fe.vip == snat[i]) t->snat_shared_with_vip_ |= 1u << i;
+      }
     }
-    t->snat_shared_with_vip_.push_back(shared);
   }
   vip_entries += snat.size();
   for (const auto& peer : snap.gateway.peer_gateways) {

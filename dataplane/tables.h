@@ -210,7 +210,7 @@ class Tables {
   }
   const uint8_t* SnatAddress(uint16_t index) const { return snat_[index].first.data(); }
   // True when SNAT address `index` is also some frontend's VIP: its packets try the VIP first.
-  bool SnatSharedWithVip(int index) const { return snat_shared_with_vip_[static_cast<size_t>(index)]; }
+  bool SnatSharedWithVip(int index) const { return (snat_shared_with_vip_ >> index) & 1u; }
   uint32_t snat_mask(bool ipv6) const { return ipv6 ? snat_mask_v6_ : snat_mask_v4_; }
   // Some service forwards by full-NAT: only then can a packet be a NAT reply (decided per table
   // build, so a DSR-only gateway pays no SNAT check per packet).
@@ -273,7 +273,7 @@ class Tables {
   std::vector<std::pair<std::array<uint8_t, 16>, bool>> snat_;  // (address, is IPv6)
   std::vector<std::pair<uint32_t, int>> snat_v4_;                // (IPv4 address as loaded, index)
   uint32_t snat_mask_v4_ = 0, snat_mask_v6_ = 0;
-  std::vector<bool> snat_shared_with_vip_;
+  uint32_t snat_shared_with_vip_ = 0;  // bit i: SNAT address i is also a VIP
   bool has_full_nat_ = false;
   std::vector<PeerRoute> peers_;
   std::vector<NatTarget> nat_targets_;  // sorted by (address, port)

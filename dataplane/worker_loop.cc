@@ -52,7 +52,7 @@ void RunWorker(WorkerContext& ctx, SnapshotStore& store, const std::vector<PortQ
       // the first port, as they would have from the worker that received them.
       // Up to 8 bursts a round: every other worker may hand over a burst per round, and a ring that
       // is drained slower than it fills drops frames (drop_handoff_full).
-      for (int round = 0; round < 8; ++round) {
+      for (int handoff_burst = 0; handoff_burst < 8; ++handoff_burst) {
         const unsigned n = rte_ring_dequeue_burst(own_ring, reinterpret_cast<void**>(in), kBurstSize, nullptr);
         if (n == 0) break;
         received = true;
