@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "controlplane/ctl/exit_codes.h"
 #include "controlplane/ctl/output.h"
+#include "controlplane/partition/hold_down.h"
 
 namespace causeway::ctl {
 namespace {
@@ -165,7 +166,7 @@ void PrintClustersTable(const v1::ListClustersResponse& response, std::ostream& 
     const bool leased = status.freshness() != v1::ClusterStatus::LOCAL &&
                         status.freshness() != v1::ClusterStatus::NO_LEASE &&
                         status.freshness() != v1::ClusterStatus::FRESHNESS_UNSPECIFIED;
-    const uint64_t hold_down_ms = c.has_hold_down_ms() ? c.hold_down_ms() : 3ull * c.lease_ttl_ms();
+    const uint64_t hold_down_ms = partition::HoldDownMs(c);
     table.AddRow({c.name(), absl::StrCat(c.id()), c.region().empty() ? "-" : c.region(),
                   c.gateway_address().empty() ? "-" : c.gateway_address(), absl::StrCat(status.endpoints()),
                   FreshnessLabel(status),

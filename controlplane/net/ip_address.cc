@@ -99,7 +99,7 @@ std::string IpAddress::ToString() const {
     return out;
   }
   char buf[INET6_ADDRSTRLEN] = {};
-  inet_ntop(is_v4() ? AF_INET : AF_INET6, bytes_.data(), buf, sizeof(buf));
+  inet_ntop(AF_INET6, bytes_.data(), buf, sizeof(buf));  // IPv4 returned above
   return buf;
 }
 

@@ -23,7 +23,7 @@ const Clock* Clock::Real() {
 }
 
 absl::Duration HoldDownOf(const v1::Cluster& c) {
-  return c.has_hold_down_ms() ? absl::Milliseconds(c.hold_down_ms()) : 3 * absl::Milliseconds(c.lease_ttl_ms());
+  return absl::Milliseconds(HoldDownMs(c));
 }
 
 bool Leases::Leased(const state::Model& m, const std::string& name, const v1::Cluster& c) {

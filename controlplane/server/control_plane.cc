@@ -59,10 +59,7 @@ absl::Status ControlPlane::Restore() {
   if (!c.problems.empty()) {
     return absl::DataLossError(absl::StrCat("saved state in ", options_.state_dir, " is invalid:\n", ProblemsText(c.problems)));
   }
-  for (const auto& [key, w] : (*saved)->fencing()) {
-    v1::Writer& held = c.model.fencing[key];
-    if (held.cluster().empty() || w.fencing_token() > held.fencing_token()) held = w;
-  }
+  for (const auto& [key, w] : (*saved)->fencing()) state::HoldFencing(c.model.fencing, key, w);
   // The publisher is idle (version_ == published_version_ == 0) and stays so while we hold mu_.
   absl::StatusOr<compile::Compiler::Result> compiled = compiler_.Compile(c.model, (*saved)->version());
   if (!compiled.ok()) return compiled.status();
@@ -223,16 +220,7 @@ void ControlPlane::RunRound(Round& round) {
     absl::MutexLock ol(&observer_mu_);
     if (observer_) observer_(round.model);
   }
-  {
-    absl::MutexLock wl(&watchers_mu_);
-    std::erase_if(watchers_, [](const std::weak_ptr<Watcher>& w) { return w.expired(); });
-    for (const std::weak_ptr<Watcher>& weak : watchers_) {
-      if (std::shared_ptr<Watcher> w = weak.lock()) {
-        absl::MutexLock lock(&w->mu_);
-        w->queue_.insert(w->queue_.end(), round.events.begin(), round.events.end());
-      }
-    }
-  }
+  Broadcast(round.events);
   // Only now: the next round's events must reach the watchers after these.
   absl::MutexLock lock(&mu_);
   round_running_ = false;
@@ -313,11 +301,16 @@ void ControlPlane::LeaseEvent(const std::vector<std::string>& lines, bool with_t
     pending_events_.push_back(std::move(event));  // told once the tables it changes are published
     return;
   }
+  Broadcast({event});
+}
+
+void ControlPlane::Broadcast(const std::vector<v1::WatchEvent>& events) {
   absl::MutexLock wl(&watchers_mu_);
+  std::erase_if(watchers_, [](const std::weak_ptr<Watcher>& w) { return w.expired(); });
   for (const std::weak_ptr<Watcher>& weak : watchers_) {
     if (std::shared_ptr<Watcher> w = weak.lock()) {
       absl::MutexLock lock(&w->mu_);
-      w->queue_.push_back(event);
+      w->queue_.insert(w->queue_.end(), events.begin(), events.end());
     }
   }
 }

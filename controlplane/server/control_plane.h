@@ -149,6 +149,8 @@ class ControlPlane {
   // Tells watchers what the leases did: with the next published round when it changes the tables,
   // else at once.
   void LeaseEvent(const std::vector<std::string>& lines, bool with_tables) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Appends `events` to every live watcher's queue (and forgets the watchers gone).
+  void Broadcast(const std::vector<v1::WatchEvent>& events) ABSL_LOCKS_EXCLUDED(watchers_mu_);
 
   const Options options_;
   snapshot::SnapshotSink* const sink_;

@@ -85,11 +85,7 @@ void Finish(const Model& current, const std::set<std::string>* touched, const Bu
   for (const auto& [key, entry] : c.model.services) {
     if (touched != nullptr && !touched->contains(key)) continue;
     if (!entry->service.has_writer()) continue;
-    v1::Writer& held = c.model.fencing[key];
-    if (held.cluster().empty() || entry->service.writer().fencing_token() > held.fencing_token()) {
-      held.set_cluster(entry->service.writer().cluster());
-      held.set_fencing_token(entry->service.writer().fencing_token());
-    }
+    HoldFencing(c.model.fencing, key, entry->service.writer());
   }
   c.model.next_generation = current.next_generation;
   if (SameShared(c.model, current)) {

@@ -55,6 +55,15 @@ struct Model {
   v1::State ToState() const;
 };
 
+// Keeps in `fencing[key]` the higher of its held token and `writer`'s (cluster and token only).
+inline void HoldFencing(std::map<std::string, v1::Writer>& fencing, const std::string& key, const v1::Writer& writer) {
+  v1::Writer& held = fencing[key];
+  if (held.cluster().empty() || writer.fencing_token() > held.fencing_token()) {
+    held.set_cluster(writer.cluster());
+    held.set_fencing_token(writer.fencing_token());
+  }
+}
+
 std::string ServiceKey(const v1::Service& s);
 EndpointId IdOf(const v1::Endpoint& e);
 EndpointId IdOf(const v1::EndpointRef& r);

@@ -24,6 +24,7 @@ constexpr char kMagic[8] = {'C', 'W', 'S', 'T', 'A', 'T', 'E', '1'};
 constexpr size_t kHeader = 32;
 // Slots grow to twice what the state needs, in steps of this.
 constexpr uint64_t kGrain = 64 * 1024;
+uint64_t SlotCapacity(uint64_t record_bytes) { return (2 * record_bytes + kGrain - 1) / kGrain * kGrain; }
 
 absl::Status Errno(const std::string& what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
@@ -120,7 +121,7 @@ absl::Status StateFiles::Create(int index, const std::string& record) {
   if (fd < 0) return Errno("create " + temp);
   // Room for the state to grow before the slot must (zeros written, not just allocated, so that
   // later saves overwrite initialised blocks and fdatasync has no metadata to flush).
-  const uint64_t capacity = (2 * record.size() + kGrain - 1) / kGrain * kGrain;
+  const uint64_t capacity = SlotCapacity(record.size());
   std::string bytes = record;
   bytes.resize(capacity, '\0');
   absl::Status s = WriteAllAt(fd, bytes.data(), bytes.size(), 0, temp);
@@ -162,7 +163,6 @@ absl::StatusOr<std::optional<v1::SavedState>> StateFiles::Load() {
     if (!bytes.ok()) return bytes.status();
     present[i] = true;
     records[i] = Decode(*bytes);
-    slots_[i].version = records[i].version;
   }
   const std::string legacy = absl::StrCat(dir_, "/", kLegacyStateFile);
   const bool legacy_exists = ::access(legacy.c_str(), F_OK) == 0;
@@ -233,7 +233,7 @@ absl::Status StateFiles::SaveSerialized(uint64_t version, const std::string& sav
     if (!exists && errno != ENOENT) return Errno("access " + path);
     if (!exists) {
       if (absl::Status s = Create(target, bytes); !s.ok()) return s;
-      return Saved(target, version);
+      return Saved(target);
     }
     if (absl::Status s = Open(target); !s.ok()) return s;
   }
@@ -242,7 +242,7 @@ absl::Status StateFiles::SaveSerialized(uint64_t version, const std::string& sav
   // written (not just allocated) so that later saves overwrite initialised blocks.
   bool grew = false;
   if (slot.capacity < bytes.size()) {
-    const uint64_t capacity = (2 * bytes.size() + kGrain - 1) / kGrain * kGrain;
+    const uint64_t capacity = SlotCapacity(bytes.size());
     const std::string zeros(capacity - slot.capacity, '\0');
     if (absl::Status s = WriteAllAt(slot.fd, zeros.data(), zeros.size(), slot.capacity, path); !s.ok()) return s;
     slot.capacity = capacity;
@@ -250,11 +250,10 @@ absl::Status StateFiles::SaveSerialized(uint64_t version, const std::string& sav
   }
   if (absl::Status s = WriteAllAt(slot.fd, bytes.data(), bytes.size(), 0, path); !s.ok()) return s;
   if ((grew ? ::fsync(slot.fd) : ::fdatasync(slot.fd)) != 0) return Errno("fsync " + path);
-  return Saved(target, version);
+  return Saved(target);
 }
 
-absl::Status StateFiles::Saved(int index, uint64_t version) {
-  slots_[index].version = version;
+absl::Status StateFiles::Saved(int index) {
   newest_ = index;
   if (legacy_present_) {
     // The slots win over it from now on; removing it only keeps people from reading a stale file.
@@ -294,8 +293,6 @@ std::string SerializeSaved(const v1::SavedState& head, const Model& m) {
   }
   return bytes;
 }
-
-absl::Status SaveState(const std::string& dir, const v1::SavedState& saved) { return StateFiles(dir).Save(saved); }
 
 absl::StatusOr<std::optional<v1::SavedState>> LoadState(const std::string& dir) { return StateFiles(dir).Load(); }
 

@@ -51,11 +51,10 @@ class StateFiles {
   struct Slot {
     int fd = -1;
     uint64_t capacity = 0;  // bytes allocated and written (zeros past the record)
-    uint64_t version = 0;   // of the valid record it holds (0: none)
   };
   absl::Status Open(int index);                              // an existing slot, for writing
   absl::Status Create(int index, const std::string& record);  // a new slot holding `record`
-  absl::Status Saved(int index, uint64_t version);            // bookkeeping after a durable save
+  absl::Status Saved(int index);                              // bookkeeping after a durable save
 
   const std::string dir_;
   Slot slots_[2];
@@ -69,8 +68,7 @@ class StateFiles {
 // service, thousands of endpoint messages per save).
 std::string SerializeSaved(const v1::SavedState& head, const Model& m);
 
-// One-shot forms, for tools and tests.
-absl::Status SaveState(const std::string& dir, const v1::SavedState& saved);
+// A directory's saved state, read once (tools and tests).
 absl::StatusOr<std::optional<v1::SavedState>> LoadState(const std::string& dir);
 
 }  // namespace causeway::state
