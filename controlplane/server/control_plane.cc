@@ -92,8 +92,9 @@ PushOutcome ControlPlane::Push(const v1::PushRequest& request) {
   }
   state::Candidate c;
   if (out.problems.empty() && request.has_delta() && state::OnlyRenews(request.delta())) {
-    // Renewals only: not a change of the state (no version, nothing persisted, no watch event).
-    c = state::FromDelta(model_, request.delta());
+    // Renewals only: not a change of the state (no version, nothing persisted, no watch event), and
+    // nothing to check but the clusters named (the current model is valid): no candidate model.
+    state::CheckRenewals(model_, request.delta(), c.problems, c.renewed);
     if (c.problems.empty()) {
       RenewLeases(c.renewed);
       EvaluateLeases();

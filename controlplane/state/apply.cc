@@ -203,15 +203,19 @@ Candidate FromDelta(const Model& current, const v1::Delta& delta) {
     c.renewed.insert(delta.upsert_endpoints(i).cluster());
     PutEndpoint(c.model, b, delta.upsert_endpoints(i), path, /*refuse_duplicate=*/false, c.problems, touched);
   }
-  for (int i = 0; i < delta.renew_clusters_size(); ++i) {
-    if (!c.model.clusters.contains(delta.renew_clusters(i))) {
-      c.problems.push_back({absl::StrCat("delta.renew_clusters[", i, "]"),
-                            absl::StrCat("unknown cluster \"", delta.renew_clusters(i), "\"")});
-    }
-    c.renewed.insert(delta.renew_clusters(i));
-  }
+  CheckRenewals(c.model, delta, c.problems, c.renewed);
   Finish(current, &touched, b, c);
   return c;
+}
+
+void CheckRenewals(const Model& m, const v1::Delta& delta, Problems& problems, std::set<std::string>& renewed) {
+  for (int i = 0; i < delta.renew_clusters_size(); ++i) {
+    if (!m.clusters.contains(delta.renew_clusters(i))) {
+      problems.push_back({absl::StrCat("delta.renew_clusters[", i, "]"),
+                          absl::StrCat("unknown cluster \"", delta.renew_clusters(i), "\"")});
+    }
+    renewed.insert(delta.renew_clusters(i));
+  }
 }
 
 bool OnlyRenews(const v1::Delta& delta) {

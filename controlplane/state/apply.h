@@ -25,6 +25,9 @@ struct Candidate {
 
 // A delta that only renews leases (renew_clusters and nothing else): not a change of the state.
 bool OnlyRenews(const v1::Delta& delta);
+// A delta's renew_clusters checked against `m` (a problem for each cluster it does not hold) and
+// added to `renewed`. FromDelta does this; a renewal-only delta needs nothing else (Push).
+void CheckRenewals(const Model& m, const v1::Delta& delta, Problems& problems, std::set<std::string>& renewed);
 
 // A full snapshot replaces everything. Services whose definition and endpoints are unchanged keep
 // their generation (and so their compiled tables).
