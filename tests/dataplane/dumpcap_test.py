@@ -7,6 +7,7 @@ dpdk-dumpcap. Cleans up namespaces, processes and hugepages, also on failure.
 
 usage: dumpcap_test.py CAUSEWAYD
 """
+import glob
 import os
 import shutil
 import struct
@@ -129,6 +130,10 @@ def main():
                 proc.wait()
         for ns in (gw, peer):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        # EAL keeps its hugepage files after the process ends (no --huge-unlink: dumpcap maps them as
+        # a secondary), and they hold the pages until removed.
+        for path in glob.glob("/dev/hugepages/" + TAG + "map_*"):
+            os.remove(path)
         with open("/proc/sys/vm/nr_hugepages", "w") as f:
             f.write(str(pages_before))
         shutil.rmtree(work, ignore_errors=True)
