@@ -53,6 +53,7 @@ struct FlowEntry {
 // Four to a cache line, none straddling two: the one line prefetched is the whole entry. (Its
 // signature, needed to delete it, is computed again from the stored key by the sweep.)
 static_assert(sizeof(FlowEntry) == 16);
+inline constexpr uint32_t kEntriesPerLine = 64 / sizeof(FlowEntry);
 
 struct FlowTableConfig {
   uint32_t capacity = 65536;
