@@ -2,6 +2,7 @@
 true or false (or no value: on) and refuses anything else, so --resolve-neighbors=false turns
 resolution off instead of on. Runs causewayd on a net_null port with --no-huge (no root needed)."""
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import tempfile
 import threading
 
 causewayd = sys.argv[1]
+PREFIX = "cwflags%d" % os.getpid()
 
 
 def run(value):
@@ -19,7 +21,7 @@ def run(value):
             f.write("version 1\ngateway 10.77.0.1\nmtu 1500\nflow_key 0x1 0x2\n")
         p = subprocess.Popen(
             [causewayd, "-l", "0", "--no-pci", "--no-huge", "-m", "256", "--no-shconf",
-             "--file-prefix", "cwflags%d" % os.getpid(), "--log-level=error", "--vdev=net_null0", "--",
+             "--file-prefix", PREFIX, "--log-level=error", "--vdev=net_null0", "--",
              "--snapshot-file=" + snap, "--flow-table-size=65536", "--resolve-neighbors" + value],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         # A causewayd that neither says what it made of the flag nor exits is a failure, not a hang.
@@ -38,13 +40,21 @@ def run(value):
         return p.wait(timeout=30), "".join(seen)
 
 
-for value, on in [("=1", True), ("=true", True), ("", True), ("=0", False), ("=false", False)]:
-    code, out = run(value)
-    assert code == 0, (value, code, out)
-    expected = "resolved by ARP/ND" if on else "neighbour resolution off"
-    assert expected in out, (value, out)
-for value in ["=maybe", "=", "=yes", "=False"]:
-    code, out = run(value)
-    assert code == 2, (value, code, out)
-    assert "--resolve-neighbors" + value + ": give 0, 1, true or false" in out, (value, out)
+def checks():
+    for value, on in [("=1", True), ("=true", True), ("", True), ("=0", False), ("=false", False)]:
+        code, out = run(value)
+        assert code == 0, (value, code, out)
+        expected = "resolved by ARP/ND" if on else "neighbour resolution off"
+        assert expected in out, (value, out)
+    for value in ["=maybe", "=", "=yes", "=False"]:
+        code, out = run(value)
+        assert code == 2, (value, code, out)
+        assert "--resolve-neighbors" + value + ": give 0, 1, true or false" in out, (value, out)
+
+
+try:
+    checks()
+finally:
+    # --no-shconf still makes a runtime directory, and causewayd leaves it.
+    shutil.rmtree("/var/run/dpdk/" + PREFIX, ignore_errors=True)
 print("ok")

@@ -180,6 +180,7 @@ class Gateway:
             raise Skip("causewayd not built")
         self.lab, self.cluster = lab, cluster.lower()
         self.dir = tempfile.mkdtemp(prefix="causeway-island-")
+        self.prefix = "%s-%s" % (lab.prefix, self.cluster)
         self.sock = os.path.join(self.dir, "gw.sock")
         config = os.path.join(self.dir, "config.yaml")
         with open(config, "w") as f:
@@ -195,7 +196,7 @@ class Gateway:
              # Each gateway namespace has its own loopback: the same port for both.
              "--metrics_listen=127.0.0.1:9100", "--",
              ] + lcores(bins.get("workers", 1)) + [
-             "--no-huge", "-m", "512", "--no-pci", "--file-prefix=%s-%s" % (lab.prefix, self.cluster),
+             "--no-huge", "-m", "512", "--no-pci", "--file-prefix=" + self.prefix,
              "--vdev=net_af_packet0,iface=gw,framecnt=4096,qpairs=%d" % bins.get("workers", 1)],
             stdout=self.log, stderr=subprocess.STDOUT, text=True)
         deadline = time.time() + 20
@@ -225,6 +226,7 @@ class Gateway:
                 self.proc.wait()
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+        shutil.rmtree("/var/run/dpdk/" + self.prefix, ignore_errors=True)  # EAL leaves it
         return self.proc.returncode
 
 
@@ -601,16 +603,17 @@ class Renewer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def service_yaml(policy, affinity="NONE"):
-    """rebel-base's service alone (no endpoints: pushing it renews nobody) with `policy`."""
+def apply_service_policy(island, policy, affinity="NONE"):
+    """Applies rebel-base's service alone (no endpoints: pushing it renews nobody) with `policy` to A."""
     with open(os.path.join(LAB_CONFIGS, "rebel-base.yaml")) as f:
         text = f.read()
     service = text[text.index("services:"):text.index("endpoints:")]
     service = service.replace("affinity: NONE", "affinity: %s\n    partition_policy: %s" % (affinity, policy))
-    path = os.path.join(tempfile.mkdtemp(prefix="causeway-island-"), "service.yaml")
-    with open(path, "w") as f:
-        f.write(service)
-    return path
+    with tempfile.TemporaryDirectory(prefix="causeway-island-") as tmp:
+        path = os.path.join(tmp, "service.yaml")
+        with open(path, "w") as f:
+            f.write(service)
+        island.ctl("A", "apply", "-f", path)
 
 
 def cluster_b_state(island):
@@ -651,7 +654,7 @@ def causeway_partition_policies(lab, bins):
     renewer = Renewer(island)
     fabric = lab.ns("fabric")
     try:
-        island.ctl("A", "apply", "-f", service_yaml("SAFE_MODE"))
+        apply_service_policy(island, "SAFE_MODE")
         wait_cluster_b(island, "fresh", 5)
         # A long-lived connection to a cluster-b pod, made while the feed is fresh.
         conn = None
@@ -687,7 +690,7 @@ def causeway_partition_policies(lab, bins):
         outcome = requests_by_outcome(lab)
         print("  SAFE_MODE, transit link cut too: %s" % outcome)
         assert outcome["B"] == 0 and outcome["timeout"] == 0 and outcome["A"] > 0, outcome
-        island.ctl("A", "apply", "-f", service_yaml("DROP"))
+        apply_service_policy(island, "DROP")
         outcome = requests_by_outcome(lab)
         print("  DROP: %s" % outcome)
         assert outcome == {"A": REQUESTS, "B": 0, "refused": 0, "timeout": 0}, outcome
