@@ -163,7 +163,10 @@ snapshot::CompiledService Compiler::CompileView(const state::Model& m, const std
   // Backends: every endpoint with weight in some view, and every draining one (terminating, or weight
   // 0): those get no slots, but the dataplane's flow entries keep sending their established flows to
   // them (a flow whose backend left the service is chosen again). In the model's (deterministic) order.
-  absl::flat_hash_map<maglev::EndpointKey, uint16_t> index;
+  // The backend each endpoint of `in` became (kNone: not used), by its position: the tables were
+  // built from `in.endpoints` in this order, so their slots map onto backends without key lookups.
+  constexpr uint16_t kNone = UINT16_MAX;
+  std::vector<uint16_t> backend_of(in.endpoints.size(), kNone);
   for (size_t i = 0; i < in.endpoints.size(); ++i) {
     const topology::EndpointState& e = in.endpoints[i];
     const bool used = std::any_of(tables.views.begin(), tables.views.end(), [&](const topology::WeightedView& v) {
@@ -185,14 +188,14 @@ snapshot::CompiledService Compiler::CompileView(const state::Model& m, const std
     b.port = e.port;
     b.zone = e.zone;
     b.region = e.region;
-    index[k] = static_cast<uint16_t>(c.backends.size());
+    backend_of[i] = static_cast<uint16_t>(c.backends.size());
     c.backends.push_back(std::move(b));
   }
   for (const maglev::MaglevTable& t : tables.tables) {
     snapshot::Table out_table;
     if (!t.empty()) {
       std::vector<uint16_t> remap(t.endpoints().size());
-      for (size_t i = 0; i < remap.size(); ++i) remap[i] = index.at(t.endpoints()[i].key);
+      for (size_t i = 0; i < remap.size(); ++i) remap[i] = backend_of[t.input_positions()[i]];
       const absl::Span<const maglev::SlotIndex> in = t.slots();
       out_table.slots.resize(in.size());
       uint16_t* const out = out_table.slots.data();

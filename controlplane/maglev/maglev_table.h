@@ -59,6 +59,9 @@ class MaglevTable {
   // The endpoints with non-zero weight in the builder's canonical order (by key hash, then key): the
   // order slots() indexes.
   const std::vector<WeightedEndpoint>& endpoints() const { return endpoints_; }
+  // Where each endpoints() entry was in the span given to BuildMaglevTable: callers that keep
+  // their own per-endpoint data in input order map slots onto it without looking keys up.
+  const std::vector<uint32_t>& input_positions() const { return input_positions_; }
   // Slots held by each endpoint, in endpoints() order.
   std::vector<uint32_t> SlotCounts() const;
   // The endpoint a flow hash maps to. Precondition: !empty().
@@ -72,6 +75,7 @@ class MaglevTable {
   uint32_t size_ = 0;
   std::vector<SlotIndex> slots_;
   std::vector<WeightedEndpoint> endpoints_;
+  std::vector<uint32_t> input_positions_;
 };
 
 // Builds the table for `endpoints` with `table_size` slots.

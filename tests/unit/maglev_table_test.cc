@@ -101,6 +101,20 @@ TEST(MaglevTable, WeightZeroGetsNoSlots) {
   EXPECT_EQ(SlotsOf(t, Key(0)) + SlotsOf(t, Key(2)), 251u);
 }
 
+TEST(MaglevTable, InputPositionsNameEachEndpointsPlaceInTheInput) {
+  // The compiler maps slots onto its backends by these positions, not by key.
+  std::vector<WeightedEndpoint> e = Equal(50);
+  e[7].weight = 0;  // left out of endpoints(): no position either
+  std::reverse(e.begin(), e.end());
+  const MaglevTable t = MustBuild(e, 251);
+  ASSERT_EQ(t.input_positions().size(), t.endpoints().size());
+  ASSERT_EQ(t.endpoints().size(), 49u);
+  for (size_t i = 0; i < t.endpoints().size(); ++i) {
+    ASSERT_LT(t.input_positions()[i], e.size());
+    EXPECT_EQ(e[t.input_positions()[i]].key, t.endpoints()[i].key) << i;
+  }
+}
+
 TEST(MaglevTable, NoEndpointsGivesAnEmptyTable) {
   const MaglevTable t = MustBuild({});
   EXPECT_TRUE(t.empty());
