@@ -12,7 +12,10 @@ grpc::Status ToGrpc(const absl::Status& s) {
 }
 
 grpc::Status CausewayService::Push(grpc::ServerContext*, const v1::PushRequest* request, v1::PushResponse* response) {
-  const PushOutcome out = cp_->Push(*request);
+  // The request is ours to take apart: gRPC's unary handler made it (not const) for this call and
+  // only destroys it when we return — before it sends the answer. Moved into the model, its
+  // endpoint messages are neither copied nor freed on the way to the answer.
+  const PushOutcome out = cp_->Push(std::move(*const_cast<v1::PushRequest*>(request)));
   response->set_version(out.version);
   response->set_version_info(out.version_info);
   return ToGrpc(out.status);
@@ -35,9 +38,10 @@ grpc::Status CausewayService::Stream(grpc::ServerContext* context,
     v1::PushRequest push;
     push.set_source(update.source().empty() ? source : update.source());
     push.set_version_info(update.version_info());
-    if (update.has_snapshot()) *push.mutable_snapshot() = update.snapshot();
-    if (update.has_delta()) *push.mutable_delta() = update.delta();
-    const PushOutcome out = cp_->Push(push);
+    if (update.has_snapshot()) push.mutable_snapshot()->Swap(update.mutable_snapshot());
+    if (update.has_delta()) push.mutable_delta()->Swap(update.mutable_delta());
+    const std::string pushed_source = push.source();
+    const PushOutcome out = cp_->Push(std::move(push));
     v1::StreamResponse answer;
     answer.set_nonce(update.nonce());
     answer.set_version(out.version);
@@ -47,7 +51,7 @@ grpc::Status CausewayService::Stream(grpc::ServerContext* context,
     } else {
       // xDS: a NACK carries the last version accepted, and why this one was not.
       answer.set_kind(v1::StreamResponse::NACK);
-      answer.set_version_info(cp_->SourceVersion(push.source()));
+      answer.set_version_info(cp_->SourceVersion(pushed_source));
       for (const state::Problem& p : out.problems) {
         v1::Problem* problem = answer.add_problems();
         problem->set_field(p.field);

@@ -76,7 +76,7 @@ absl::Status ControlPlane::Restore() {
   return absl::OkStatus();
 }
 
-PushOutcome ControlPlane::Push(const v1::PushRequest& request) {
+PushOutcome ControlPlane::Push(v1::PushRequest request) {
   absl::MutexLock lock(&mu_);
   PushOutcome out;
   out.version = version_;
@@ -103,7 +103,8 @@ PushOutcome ControlPlane::Push(const v1::PushRequest& request) {
     }
     out.problems = std::move(c.problems);
   } else if (out.problems.empty()) {
-    c = request.has_snapshot() ? state::FromSnapshot(model_, request.snapshot()) : state::FromDelta(model_, request.delta());
+    c = request.has_snapshot() ? state::FromSnapshot(model_, std::move(*request.mutable_snapshot()))
+                               : state::FromDelta(model_, std::move(*request.mutable_delta()));
     out.problems = std::move(c.problems);
   }
   if (!out.problems.empty()) {
@@ -159,7 +160,7 @@ void ControlPlane::PublisherLoop() {
       // Pushes lead their own rounds (Push); this thread runs the rest: health verdicts, leases, and
       // pushes whose leader failed.
       auto work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || !trash_.empty() ||
+        return stopping_ ||
                (!round_running_ &&
                 (version_ > std::max(published_version_, failed_version_) || overlay_dirty_ || partition_dirty_));
       };
@@ -170,22 +171,14 @@ void ControlPlane::PublisherLoop() {
         EvaluateLeases();
         if (work()) break;
         leases_changed_ = false;
-        const absl::Time deadline = leases_.NextDeadline(model_);
-        if (deadline == absl::InfiniteFuture()) {
+        timer_deadline_ = leases_.NextDeadline(model_);
+        if (timer_deadline_ == absl::InfiniteFuture()) {
           mu_.Await(absl::Condition(&wake));
         } else {
-          mu_.AwaitWithTimeout(absl::Condition(&wake), std::max(deadline - Now(), absl::Milliseconds(1)));
+          mu_.AwaitWithTimeout(absl::Condition(&wake), std::max(timer_deadline_ - Now(), absl::Milliseconds(1)));
         }
       }
       if (stopping_) return;
-      if (!trash_.empty()) {
-        std::vector<std::shared_ptr<const void>> trash = std::move(trash_);
-        trash_.clear();
-        mu_.Unlock();
-        trash.clear();
-        mu_.Lock();
-        continue;
-      }
       BeginRound(round);
     }
     RunRound(round);
@@ -251,24 +244,26 @@ absl::Status ControlPlane::PublishRound(Round& round) {
   std::map<std::string, std::shared_ptr<const topology::ServiceTables>> tables;
   for (const auto& [key, entry] : round.model.services) tables[key] = compiler_.TablesOf(key);
   // What this round replaces (for a big service, thousands of endpoint messages and the old
-  // tables) goes to the publisher thread to free: not under the lock, and not on the thread of a
-  // push that leads the round, before its answer.
+  // tables) goes to the reaper to free: not under the lock, not on the thread of a push that leads
+  // the round, before its answer, and not competing with the next push for a core.
   auto old_tables = std::make_shared<decltype(tables)>(std::move(tables));
   std::shared_ptr<const snapshot::CompiledSnapshot> old_snapshot = compiled->snapshot;
   auto old_model = std::make_shared<state::Model>(round.model);  // round.model stays valid for the observer
   auto old_overlay = std::make_shared<compile::HealthOverlay>(std::move(round.overlay));
-  absl::MutexLock lock(&mu_);
-  std::swap(published_tables_, *old_tables);
-  std::swap(published_snapshot_, old_snapshot);
-  std::swap(published_model_, *old_model);
-  std::swap(published_overlay_, *old_overlay);
-  published_stale_ = round.partition.stale;
-  published_partition_generation_ = round.partition_generation;
-  published_version_ = round.version;
-  last_compile_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  last_compiled_services_ = compiled->recompiled;
-  trash_.insert(trash_.end(), {std::move(old_tables), std::move(old_snapshot), std::move(old_model),
-                               std::move(old_overlay), compiler_.TakeRetired()});
+  {
+    absl::MutexLock lock(&mu_);
+    std::swap(published_tables_, *old_tables);
+    std::swap(published_snapshot_, old_snapshot);
+    std::swap(published_model_, *old_model);
+    std::swap(published_overlay_, *old_overlay);
+    published_stale_ = round.partition.stale;
+    published_partition_generation_ = round.partition_generation;
+    published_version_ = round.version;
+    last_compile_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    last_compiled_services_ = compiled->recompiled;
+  }
+  reaper_.Discard({std::move(old_tables), std::move(old_snapshot), std::move(old_model), std::move(old_overlay),
+                   compiler_.TakeRetired()});
   return absl::OkStatus();
 }
 
@@ -278,7 +273,10 @@ void ControlPlane::RenewLeases(const std::set<std::string>& clusters) {
   for (const std::string& cluster : clusters) {
     if (std::string line = leases_.Renew(model_, cluster, now); !line.empty()) lines.push_back(std::move(line));
   }
-  leases_changed_ = true;
+  // A renewal moves a lease's end later, which the timer finds out when it wakes at the old
+  // deadline; it is woken now only when something runs out sooner than that (a new lease, a shorter
+  // TTL, a hold-down starting): not by every push, on a machine where a wake-up costs a core.
+  if (leases_.NextDeadline(model_) < timer_deadline_) leases_changed_ = true;
   LeaseEvent(lines, /*with_tables=*/false);
 }
 

@@ -29,6 +29,7 @@
 #include "causeway/v1/api.pb.h"
 #include "controlplane/compile/compiler.h"
 #include "controlplane/partition/leases.h"
+#include "controlplane/server/reaper.h"
 #include "controlplane/snapshot/compiled_snapshot.h"
 #include "controlplane/snapshot/dataplane_stats.h"
 #include "controlplane/state/model.h"
@@ -72,7 +73,9 @@ class ControlPlane {
   // Loads the persisted state (if any) and publishes it. Call once, before serving.
   absl::Status Restore();
 
-  PushOutcome Push(const v1::PushRequest& request);
+  // By value: the accepted endpoint messages are moved into the model, not copied (pass an rvalue
+  // when the request is not needed afterwards, as the gRPC service does).
+  PushOutcome Push(v1::PushRequest request);
   // The last version_info accepted from `source` ("" if none).
   std::string SourceVersion(const std::string& source) const;
 
@@ -165,13 +168,15 @@ class ControlPlane {
   uint64_t overlay_generation_ ABSL_GUARDED_BY(mu_) = 0;
   bool overlay_dirty_ ABSL_GUARDED_BY(mu_) = false;
   // Freshness leases (against model_'s clusters), and whether the stale set changed since the
-  // publisher's last round; leases_changed_ wakes the publisher to recompute its next deadline.
+  // publisher's last round; leases_changed_ wakes the publisher to recompute its next deadline,
+  // timer_deadline_ (when it wakes by itself; InfinitePast while it has not computed one yet).
   const partition::Clock* const clock_;
   const absl::Time started_;
   partition::Leases leases_ ABSL_GUARDED_BY(mu_);
   uint64_t partition_generation_ ABSL_GUARDED_BY(mu_) = 0;
   bool partition_dirty_ ABSL_GUARDED_BY(mu_) = false;
   bool leases_changed_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time timer_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::set<std::string> published_stale_ ABSL_GUARDED_BY(mu_);
   uint64_t published_partition_generation_ ABSL_GUARDED_BY(mu_) = 0;
   // Published state: what the dataplane has and the disk holds.
@@ -186,8 +191,6 @@ class ControlPlane {
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool round_running_ ABSL_GUARDED_BY(mu_) = false;
-  // What rounds replaced, for the publisher thread to free.
-  std::vector<std::shared_ptr<const void>> trash_ ABSL_GUARDED_BY(mu_);
   uint64_t accepted_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
   double last_compile_ms_ ABSL_GUARDED_BY(mu_) = 0;
@@ -200,6 +203,8 @@ class ControlPlane {
   // Taken before mu_ when both are held.
   absl::Mutex observer_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   ModelObserver observer_ ABSL_GUARDED_BY(observer_mu_);
+  // Frees what rounds replaced.
+  Reaper reaper_;
   // Last: it starts in the constructor and uses every member above.
   std::thread publisher_;
 };

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace causeway::state {
 namespace {
@@ -54,9 +55,10 @@ class Builder {
   std::map<std::string, ServiceEntry*> owned_;
 };
 
-// Adds an endpoint to its service in `m`, or says why not.
-void PutEndpoint(Model& m, Builder& b, const v1::Endpoint& e, const std::string& path, bool refuse_duplicate,
-                 Problems& out, std::set<std::string>& touched) {
+// Adds an endpoint to its service in `m`, or says why not. `movable`: the same message when the
+// caller gives it up (it is moved into the model rather than copied), else null.
+void PutEndpoint(Model& m, Builder& b, const v1::Endpoint& e, v1::Endpoint* movable, const std::string& path,
+                 bool refuse_duplicate, Problems& out, std::set<std::string>& touched) {
   if (!m.services.contains(e.service())) {
     out.push_back({path + ".service", absl::StrCat("unknown service \"", e.service(), "\"")});
     return;
@@ -68,9 +70,26 @@ void PutEndpoint(Model& m, Builder& b, const v1::Endpoint& e, const std::string&
                                       " of service ", e.service())});
     return;
   }
-  it->second = std::make_shared<const v1::Endpoint>(e);
   touched.insert(e.service());
+  it->second = movable != nullptr ? std::make_shared<const v1::Endpoint>(std::move(*movable))
+                                  : std::make_shared<const v1::Endpoint>(e);
 }
+
+// "<prefix>[i]" for element after element of a repeated field, in one buffer: a snapshot has
+// thousands of endpoints, nearly all fine, and their paths are needed only for a problem.
+class IndexedPath {
+ public:
+  explicit IndexedPath(absl::string_view field) : text_(absl::StrCat(field, "[")), prefix_(text_.size()) {}
+  const std::string& At(int i) {
+    text_.resize(prefix_);
+    absl::StrAppend(&text_, i, "]");
+    return text_;
+  }
+
+ private:
+  std::string text_;
+  const size_t prefix_;
+};
 
 // Cross-object checks, then generations: what is unchanged keeps its generation, so its compiled
 // tables are reused. `touched` lists the services a delta changed; null for a snapshot, where every
@@ -116,9 +135,8 @@ void Finish(const Model& current, const std::set<std::string>* touched, const Bu
   }
 }
 
-}  // namespace
-
-Candidate FromSnapshot(const Model& current, const v1::State& snapshot) {
+// `movable`: `snapshot` itself when the caller gives it up, else null.
+Candidate SnapshotCandidate(const Model& current, const v1::State& snapshot, v1::State* movable) {
   Candidate c;
   Builder b(c.model);
   if (snapshot.has_gateway()) {
@@ -145,17 +163,20 @@ Candidate FromSnapshot(const Model& current, const v1::State& snapshot) {
     b.Own(key).service = snapshot.services(i);
   }
   std::set<std::string> touched;
+  IndexedPath paths("snapshot.endpoints");
   for (int i = 0; i < snapshot.endpoints_size(); ++i) {
-    const std::string path = absl::StrCat("snapshot.endpoints[", i, "]");
+    const std::string& path = paths.At(i);
     CheckEndpoint(snapshot.endpoints(i), path, c.problems);
     c.renewed.insert(snapshot.endpoints(i).cluster());
-    PutEndpoint(c.model, b, snapshot.endpoints(i), path, /*refuse_duplicate=*/true, c.problems, touched);
+    PutEndpoint(c.model, b, snapshot.endpoints(i), movable != nullptr ? movable->mutable_endpoints(i) : nullptr, path,
+                /*refuse_duplicate=*/true, c.problems, touched);
   }
   Finish(current, nullptr, b, c);
   return c;
 }
 
-Candidate FromDelta(const Model& current, const v1::Delta& delta) {
+// `movable`: `delta` itself when the caller gives it up, else null.
+Candidate DeltaCandidate(const Model& current, const v1::Delta& delta, v1::Delta* movable) {
   Candidate c;
   c.model = current;  // shares every service entry; Builder copies what changes
   Builder b(c.model);
@@ -197,16 +218,33 @@ Candidate FromDelta(const Model& current, const v1::Delta& delta) {
     b.Own(ServiceKey(s)).service = s;  // keeps the service's endpoints
     touched.insert(ServiceKey(s));
   }
+  IndexedPath paths("delta.upsert_endpoints");
   for (int i = 0; i < delta.upsert_endpoints_size(); ++i) {
-    const std::string path = absl::StrCat("delta.upsert_endpoints[", i, "]");
+    const std::string& path = paths.At(i);
     CheckEndpoint(delta.upsert_endpoints(i), path, c.problems);
     c.renewed.insert(delta.upsert_endpoints(i).cluster());
-    PutEndpoint(c.model, b, delta.upsert_endpoints(i), path, /*refuse_duplicate=*/false, c.problems, touched);
+    PutEndpoint(c.model, b, delta.upsert_endpoints(i),
+                movable != nullptr ? movable->mutable_upsert_endpoints(i) : nullptr, path,
+                /*refuse_duplicate=*/false, c.problems, touched);
   }
   CheckRenewals(c.model, delta, c.problems, c.renewed);
   Finish(current, &touched, b, c);
   return c;
 }
+
+}  // namespace
+
+Candidate FromSnapshot(const Model& current, const v1::State& snapshot) {
+  return SnapshotCandidate(current, snapshot, nullptr);
+}
+
+Candidate FromSnapshot(const Model& current, v1::State&& snapshot) {
+  return SnapshotCandidate(current, snapshot, &snapshot);
+}
+
+Candidate FromDelta(const Model& current, const v1::Delta& delta) { return DeltaCandidate(current, delta, nullptr); }
+
+Candidate FromDelta(const Model& current, v1::Delta&& delta) { return DeltaCandidate(current, delta, &delta); }
 
 void CheckRenewals(const Model& m, const v1::Delta& delta, Problems& problems, std::set<std::string>& renewed) {
   for (int i = 0; i < delta.renew_clusters_size(); ++i) {

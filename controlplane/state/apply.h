@@ -32,11 +32,16 @@ void CheckRenewals(const Model& m, const v1::Delta& delta, Problems& problems, s
 // A full snapshot replaces everything. Services whose definition and endpoints are unchanged keep
 // their generation (and so their compiled tables).
 Candidate FromSnapshot(const Model& current, const v1::State& snapshot);
+// The same, moving the endpoint messages out of `snapshot` into the model instead of copying them
+// (for a push's request, which nothing reads afterwards): a thousand-endpoint push then allocates no
+// second copy of its endpoints, and its request frees no thousand messages before its answer.
+Candidate FromSnapshot(const Model& current, v1::State&& snapshot);
 
 // A delta on top of `current`: deletes first (of things that exist; deleting what is not there is
 // not an error, so retries are harmless), then upserts. Deleting a service deletes its endpoints;
 // deleting a cluster deletes its endpoints; an endpoint of a service that does not exist is refused.
 Candidate FromDelta(const Model& current, const v1::Delta& delta);
+Candidate FromDelta(const Model& current, v1::Delta&& delta);  // moving its upserted endpoints, as above
 
 }  // namespace causeway::state
 
