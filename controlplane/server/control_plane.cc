@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "controlplane/server/allocator_tuning.h"
 #include "controlplane/server/costs.h"
 #include "controlplane/state/apply.h"
 #include "controlplane/state/persist.h"
@@ -35,7 +36,9 @@ ControlPlane::ControlPlane(Options options, snapshot::SnapshotSink* sink)
       clock_(options_.clock != nullptr ? options_.clock : partition::Clock::Real()),
       started_(clock_->Now()),
       files_(options_.state_dir.empty() ? nullptr : std::make_unique<state::StateFiles>(options_.state_dir)),
-      publisher_([this] { PublisherLoop(); }) {}
+      publisher_([this] { PublisherLoop(); }) {
+  KeepFreedMemoryForReuse();  // rounds reuse the memory of the tables they replace
+}
 
 ControlPlane::~ControlPlane() {
   {
