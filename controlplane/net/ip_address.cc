@@ -40,6 +40,11 @@ bool ParseCanonicalV4(absl::string_view text, uint8_t* out) {
 
 }  // namespace
 
+bool IpAddress::IsCanonicalV4(absl::string_view text) {
+  uint8_t bytes[4];
+  return ParseCanonicalV4(text, bytes);
+}
+
 absl::StatusOr<IpAddress> IpAddress::Parse(absl::string_view text) {
   IpAddress a;
   if (ParseCanonicalV4(text, a.bytes_.data())) {

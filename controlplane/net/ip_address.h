@@ -23,6 +23,9 @@ class IpAddress {
   // Accepts dotted-quad IPv4 and RFC 4291 IPv6 text. IPv4-mapped IPv6 stays IPv6: the two are
   // different endpoints to a load balancer.
   static absl::StatusOr<IpAddress> Parse(absl::string_view text);
+  // Whether `text` is an IPv4 address exactly as ToString() writes it (dotted quad, no leading
+  // zeros): then it is its own normal form, with nothing to parse and write again.
+  static bool IsCanonicalV4(absl::string_view text);
   static IpAddress V4(uint32_t host_order);
   static IpAddress V6(const std::array<uint8_t, 16>& bytes);
 

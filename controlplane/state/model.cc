@@ -8,6 +8,7 @@ namespace {
 
 // "10.0.0.1" and "10.000.0.1"-like spellings, or "fd00::1" and "fd00:0::1", are one address.
 std::string NormalAddress(const std::string& text) {
+  if (net::IpAddress::IsCanonicalV4(text)) return text;  // nearly every address: already normal
   absl::StatusOr<net::IpAddress> a = net::IpAddress::Parse(text);
   return a.ok() ? a->ToString() : text;
 }

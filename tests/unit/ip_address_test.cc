@@ -23,6 +23,18 @@ TEST(IpAddress, ParsesBothFamiliesAndRoundTrips) {
   EXPECT_EQ(*IpAddress::Parse("10.244.1.10"), IpAddress::V4(0x0af4010a));
 }
 
+TEST(IpAddress, CanonicalV4IsWhatToStringWrites) {
+  for (const char* text : {"0.0.0.0", "10.244.0.1", "192.168.100.255", "255.255.255.255"}) {
+    EXPECT_TRUE(IpAddress::IsCanonicalV4(text)) << text;
+    EXPECT_EQ(IpAddress::Parse(text)->ToString(), text);
+  }
+  // Read by Parse (or refused), but not written so: normalising them takes a parse and a write.
+  for (const char* text : {"10.244.0.01", "010.1.1.1", "10.1.1", "10.1.1.256", "1.2.3.4.5", "::1", "",
+                           "::ffff:10.0.0.1", " 10.0.0.1"}) {
+    EXPECT_FALSE(IpAddress::IsCanonicalV4(text)) << text;
+  }
+}
+
 TEST(IpAddress, MappedV4IsNotV4) {
   EXPECT_NE(*IpAddress::Parse("::ffff:10.0.0.1"), *IpAddress::Parse("10.0.0.1"));
 }
