@@ -81,6 +81,40 @@ TEST(MaglevTable, WeightsOneTwoThreeAreProportional) {
   EXPECT_NEAR(SlotsOf(t, Key(2)) / m, 3.0 / 6, 0.01 * 3 / 6);
 }
 
+TEST(MaglevTable, QuotasAreFloorsPlusTheLargestRemainders) {
+  // Against the definition, written with a full sort: floor(M·w/W) each, then one more slot to each
+  // of the largest remainders (ties by skip hash, then position).
+  std::mt19937 rng(7);
+  for (const uint32_t m : {251u, 65537u, 131071u}) {
+    for (const uint32_t n : {1u, 3u, 250u, 1000u}) {
+      if (n > m) continue;
+      std::vector<WeightedEndpoint> e;
+      std::vector<EndpointHashes> h;
+      for (uint32_t i = 0; i < n; ++i) {
+        e.push_back({Key(i), 1 + static_cast<uint32_t>(rng() % 4)});
+        h.push_back(HashEndpointKey(e.back().key));
+      }
+      uint64_t total = 0;
+      for (const WeightedEndpoint& x : e) total += x.weight;
+      std::vector<uint32_t> want(n), order(n);
+      uint64_t assigned = 0;
+      for (uint32_t i = 0; i < n; ++i) {
+        want[i] = static_cast<uint32_t>(uint64_t{m} * e[i].weight / total);
+        assigned += want[i];
+        order[i] = i;
+      }
+      std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+        const uint64_t ra = uint64_t{m} * e[a].weight % total, rb = uint64_t{m} * e[b].weight % total;
+        if (ra != rb) return ra > rb;
+        if (h[a].skip != h[b].skip) return h[a].skip < h[b].skip;
+        return a < b;
+      });
+      for (uint64_t i = 0; i < m - assigned; ++i) ++want[order[i]];
+      EXPECT_EQ(ProportionalQuotas(e, h, m), want) << "M=" << m << " N=" << n;
+    }
+  }
+}
+
 TEST(MaglevTable, WeightsHoldAcrossManyEndpoints) {
   // 300 endpoints with weights 1, 2, 3 in turn: every endpoint within one slot of its exact share.
   std::vector<WeightedEndpoint> e;
