@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -173,7 +174,7 @@ int main(int argc, char** argv) {
       push.set_source("config-file");
       push.set_version_info(config);
       *push.mutable_snapshot() = *initial;
-      const causeway::server::PushOutcome out = control_plane.Push(push);
+      const causeway::server::PushOutcome out = control_plane.Push(std::move(push));
       if (!out.status.ok()) return Fail(absl::StrCat(config, " refused:\n", out.status.message()));
     }
   }

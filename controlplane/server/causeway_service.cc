@@ -14,7 +14,8 @@ grpc::Status ToGrpc(const absl::Status& s) {
 grpc::Status CausewayService::Push(grpc::ServerContext*, const v1::PushRequest* request, v1::PushResponse* response) {
   // The request is ours to take apart: gRPC's unary handler made it (not const) for this call and
   // only destroys it when we return — before it sends the answer. Moved into the model, its
-  // endpoint messages are neither copied nor freed on the way to the answer.
+  // endpoints' strings are taken rather than copied, and what it frees on the way to the answer is
+  // empty shells.
   const PushOutcome out = cp_->Push(std::move(*const_cast<v1::PushRequest*>(request)));
   response->set_version(out.version);
   response->set_version_info(out.version_info);

@@ -21,7 +21,9 @@ namespace causeway::server {
 class Reaper {
  public:
   using Garbage = std::vector<std::shared_ptr<const void>>;
-  static constexpr size_t kMaxBacklog = 64;
+  // Each batch may hold a whole compiled snapshot (unchanged services are shared, but their slot
+  // arrays are copied into every snapshot): a few, not dozens.
+  static constexpr size_t kMaxBacklog = 8;
 
   Reaper();
   // Frees what is still pending, then stops the thread.

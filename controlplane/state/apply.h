@@ -32,9 +32,10 @@ void CheckRenewals(const Model& m, const v1::Delta& delta, Problems& problems, s
 // A full snapshot replaces everything. Services whose definition and endpoints are unchanged keep
 // their generation (and so their compiled tables).
 Candidate FromSnapshot(const Model& current, const v1::State& snapshot);
-// The same, moving the endpoint messages out of `snapshot` into the model instead of copying them
-// (for a push's request, which nothing reads afterwards): a thousand-endpoint push then allocates no
-// second copy of its endpoints, and its request frees no thousand messages before its answer.
+// The same, moving the endpoint messages' contents out of `snapshot` into the model instead of
+// copying them (for a push's request, which nothing reads afterwards): each endpoint still gets a new
+// message, but its strings are taken, not copied, and what the request frees before the answer is a
+// thousand empty shells rather than a thousand endpoints.
 Candidate FromSnapshot(const Model& current, v1::State&& snapshot);
 
 // A delta on top of `current`: deletes first (of things that exist; deleting what is not there is
