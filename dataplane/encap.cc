@@ -55,7 +55,7 @@ uint16_t OuterIpv4Checksum(const rte_ipv4_hdr& ip) {
 
 EncapResult Encapsulate(rte_mbuf* m, const ParsedPacket& p, const BackendRoute& backend, bool gue,
                         const Tables& tables, const rte_ether_addr& port_mac, uint32_t entropy,
-                        uint8_t tx_offloads) {
+                        uint64_t tx_offloads) {
   const bool outer_v6 = backend.ipv6;
   const uint16_t overhead = EncapOverhead(outer_v6, gue);
   if (uint32_t{p.ip_len} + overhead > tables.mtu()) return EncapResult::kTooBig;
@@ -75,7 +75,7 @@ EncapResult Encapsulate(rte_mbuf* m, const ParsedPacket& p, const BackendRoute& 
 
   const uint8_t next_proto = gue ? kProtoUdp : (p.ipv6 ? kProtoIpv6 : kProtoIpip);
   const uint8_t tc = InnerTrafficClass(inner, p.ipv6);
-  // Entropy for receivers' RSS and ECMP: bits of the flow hash the flow table and Maglev use least.
+  // `entropy` (the flow's signature) spreads the tunnel's flows over receivers' RSS queues and ECMP paths.
   const uint16_t l3_outer = outer_v6 ? 40 : 20;
   if (outer_v6) {
     auto* ip = reinterpret_cast<rte_ipv6_hdr*>(outer);
@@ -98,7 +98,7 @@ EncapResult Encapsulate(rte_mbuf* m, const ParsedPacket& p, const BackendRoute& 
     ip->next_proto_id = next_proto;
     std::memcpy(&ip->src_addr, tables.source_v4().data(), 4);
     std::memcpy(&ip->dst_addr, backend.next_hop.data(), 4);
-    if (tx_offloads & kTxIpv4Checksum) {
+    if (tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
       ip->hdr_checksum = 0;
       // `|=`: assigning would clear the mbuf's own attachment flags; RX bits left are ignored on TX.
       m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
@@ -119,7 +119,7 @@ EncapResult Encapsulate(rte_mbuf* m, const ParsedPacket& p, const BackendRoute& 
       // A zero UDP checksum over IPv6 needs RFC 6935 support at the receiver: compute it, or have
       // the port do it (the sum runs over the whole inner packet: the offload that matters most).
       const auto* ip = reinterpret_cast<const rte_ipv6_hdr*>(outer);
-      if (tx_offloads & kTxUdpChecksum) {
+      if (tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) {
         m->ol_flags |= RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
         m->tx_offload = rte_mbuf_tx_offload(p.l2_len, l3_outer, sizeof(rte_udp_hdr), 0, 0, 0, 0);
         udp->dgram_cksum = rte_ipv6_phdr_cksum(ip, m->ol_flags);

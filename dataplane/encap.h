@@ -4,10 +4,12 @@
 // over IPv6, in the flow label. The inner TTL / hop limit is decremented (the gateway is a router
 // hop); the outer one is the configured outer TTL. Checksums — the outer IPv4 header, and the UDP
 // checksum for GUE over IPv6 (over IPv4 it is zero, which RFC 768 allows) — are left to the port
-// when it offers that offload (TxOffloads), computed in software otherwise.
+// when it offers that offload (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM, _UDP_CKSUM), computed in software
+// otherwise.
 #ifndef CAUSEWAY_DATAPLANE_ENCAP_H_
 #define CAUSEWAY_DATAPLANE_ENCAP_H_
 
+#include <rte_ethdev.h>
 #include <rte_ether.h>
 
 #include <cstdint>
@@ -21,13 +23,6 @@ namespace causeway::dataplane {
 
 enum class EncapResult : uint8_t { kOk, kTooBig, kNoSource, kNoRoom };
 
-// The transmit checksum offloads every port of the gateway has enabled (a frame leaves on the port
-// it came in on), as bits.
-enum TxOffloads : uint8_t {
-  kTxIpv4Checksum = 1,  // RTE_ETH_TX_OFFLOAD_IPV4_CKSUM
-  kTxUdpChecksum = 2,   // RTE_ETH_TX_OFFLOAD_UDP_CKSUM
-};
-
 // Bytes the encapsulation adds in front of the inner IP packet.
 inline uint16_t EncapOverhead(bool outer_ipv6, bool gue) {
   return static_cast<uint16_t>((outer_ipv6 ? 40 : 20) + (gue ? 8 : 0));
@@ -35,13 +30,14 @@ inline uint16_t EncapOverhead(bool outer_ipv6, bool gue) {
 
 // Rewrites `m` (parsed as `p`, a TCP/UDP packet with TTL > 1) into the encapsulated frame for
 // `backend`. Unchanged unless kOk. `entropy` (the same for every packet of a flow) fills the outer
-// UDP source port and the IPv6 flow label. With `tx_offloads`, the checksums they cover are left to the
-// port: the mbuf's TX flags and header lengths are set, the IPv4 header checksum is zero and the UDP
-// one holds the pseudo-header sum (what Intel and virtio NICs expect, and rte_eth_tx_prepare would
-// write).
+// UDP source port and the IPv6 flow label. With `tx_offloads` (the RTE_ETH_TX_OFFLOAD_* bits every
+// port of the gateway has enabled: a frame leaves on the port it came in on), the checksums they
+// cover are left to the port: the mbuf's TX flags and header lengths are set, the IPv4 header
+// checksum is zero and the UDP one holds the pseudo-header sum (what Intel and virtio NICs expect, and
+// rte_eth_tx_prepare would write).
 EncapResult Encapsulate(rte_mbuf* m, const ParsedPacket& p, const BackendRoute& backend, bool gue,
                         const Tables& tables, const rte_ether_addr& port_mac, uint32_t entropy,
-                        uint8_t tx_offloads = 0);
+                        uint64_t tx_offloads = 0);
 
 }  // namespace causeway::dataplane
 

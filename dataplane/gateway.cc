@@ -105,10 +105,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
                 ipv4_sum ? " ipv4" : "", udp_sum ? " udp" : "", ipv4_sum || udp_sum ? "" : " none (software)");
     for (uint32_t w = 0; w < nworkers; ++w) g->workers_[w]->ports.push_back({port_id, static_cast<uint16_t>(w), mac});
   }
-  const uint8_t worker_offloads =
-      static_cast<uint8_t>(((common_tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) ? kTxIpv4Checksum : 0) |
-                           ((common_tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) ? kTxUdpChecksum : 0));
-  for (auto& w : g->workers_) w->ctx.tx_offloads = g->started_ports_.empty() ? 0 : worker_offloads;
+  for (auto& w : g->workers_) w->ctx.tx_offloads = g->started_ports_.empty() ? 0 : common_tx_offloads;
   // dpdk-dumpcap (a secondary process) can capture from the ports; it needs the primary's shared
   // config, so not with --in-memory or --no-shconf.
   g->pdump_ = rte_pdump_init() == 0;

@@ -43,7 +43,6 @@ class Gateway final : public snapshot::DataplaneStats {
   ~Gateway() override;
 
   SnapshotStore& store() { return *store_; }
-  // Null when resolve_neighbors is off.
 
   // Runs the workers until `stop` is set: on the worker lcores while this thread (the control
   // thread) frees retired tables and resolves neighbours, or, when EAL has a single lcore, the

@@ -13,7 +13,6 @@ namespace causeway::dataplane {
 namespace {
 
 constexpr uint8_t kOptSourceLinkLayer = 1, kOptTargetLinkLayer = 2;
-constexpr uint8_t kNeighborAdvert = 136;
 constexpr uint8_t kAdvertSolicited = 0x40;  // the S flag (RFC 4861 4.4)
 // ICMPv6 type, code, checksum, flags + reserved (8), target (16), then options: the same for
 // solicitations and advertisements (RFC 4861 4.3, 4.4).
@@ -50,17 +49,20 @@ bool ReportNeighbor(const rte_mbuf* m, const ParsedPacket& p, const Tables& t, r
     const auto* arp = reinterpret_cast<const rte_arp_hdr*>(l3);
     std::memcpy(r.address.data(), &arp->arp_data.arp_sip, 4);
     r.mac = arp->arp_data.arp_sha;
+    if (!t.WantsNeighbor(r.address.data(), /*ipv6=*/false)) return false;
   } else {
     if (p.ttl != 255 || p.l3_len != sizeof(rte_ipv6_hdr)) return false;
     const auto* ip = reinterpret_cast<const rte_ipv6_hdr*>(l3);
     const uint8_t* icmp = l3 + sizeof(rte_ipv6_hdr);
-    const uint32_t len = p.ip_len - sizeof(rte_ipv6_hdr);
+    const uint32_t len = p.ip_len - sizeof(rte_ipv6_hdr);  // ≥ kNdFixedLen: the parser drops shorter
+    // An advertisement is about its target; a solicitation about its sender (an unspecified source,
+    // duplicate address detection, carries no MAC and is no next hop). Only next hops we want are
+    // looked at further: the segment's other neighbour discovery costs no checksum.
+    const bool advert = p.kind == FrameKind::kNeighborReply;
+    std::memcpy(r.address.data(), advert ? icmp + 8 : ip->src_addr, 16);
+    if (!t.WantsNeighbor(r.address.data(), /*ipv6=*/true)) return false;
     // Summed over the message with its checksum field, a valid one comes to zero.
     if (Ipv6UpperChecksum(ip->src_addr, ip->dst_addr, IPPROTO_ICMPV6, icmp, len) != 0) return false;
-    // An advertisement names its target's MAC; a solicitation its sender's (an unspecified
-    // source, duplicate address detection, carries none and is no next hop).
-    const bool advert = icmp[0] == kNeighborAdvert;
-    if (len < kNdFixedLen) return false;
     if (!FindMacOption(icmp + kNdFixedLen, len - kNdFixedLen, advert ? kOptTargetLinkLayer : kOptSourceLinkLayer,
                        r.mac)) {
       // Linux answers a unicast solicitation (our refresh) without the option: the answer still
@@ -69,10 +71,9 @@ bool ReportNeighbor(const rte_mbuf* m, const ParsedPacket& p, const Tables& t, r
       r.mac = rte_pktmbuf_mtod(m, const rte_ether_hdr*)->src_addr;
       r.confirm_only = 1;
     }
-    std::memcpy(r.address.data(), advert ? icmp + 8 : ip->src_addr, 16);
     r.ipv6 = 1;
   }
-  if (!Usable(r.mac) || !t.WantsNeighbor(r.address.data(), p.ipv6)) return false;
+  if (!Usable(r.mac)) return false;
   if (rte_ring_mp_enqueue_elem(reports, &r, sizeof r) != 0) {
     counters.Add(Counter::neighbor_report_lost);
   } else {

@@ -209,8 +209,7 @@ class Burst {
       }
       if (backend < 0) {
         // Expired, reused port, or its backend left: a new flow in the same slot.
-        const uint64_t hash = ChoiceHash(k);
-        backend = SelectBackend(l3, p, t_, svc, hash, &zone);
+        backend = SelectBackend(l3, p, t_, svc, ChoiceHash(k), &zone);
         if (backend < 0) return Drop(pk.m, Counter::drop_no_backend);
         // The stale entry stays as it is, for the sweep.
         if (svc.backends[backend].refuse_new) return o_.Refuse(pk.m, p, ctx_.port_mac);
@@ -219,8 +218,7 @@ class Burst {
       }
       Remember(e, svc, backend, zone, tcp, p.tcp_flags);
     } else {
-      const uint64_t hash = ChoiceHash(k);
-      backend = SelectBackend(l3, p, t_, svc, hash, &zone);
+      backend = SelectBackend(l3, p, t_, svc, ChoiceHash(k), &zone);
       if (backend < 0) return Drop(pk.m, Counter::drop_no_backend);
       if (svc.backends[backend].refuse_new) return o_.Refuse(pk.m, p, ctx_.port_mac);
       const int32_t added = flows.Insert(keys_[k], signatures_[k]);

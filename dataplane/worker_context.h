@@ -22,7 +22,7 @@ inline constexpr uint16_t kBurstSize = 32;
 struct alignas(64) WorkerContext {
   uint16_t worker_id = 0;     // also the RCU thread id and the queue index on every port
   rte_ether_addr port_mac{};  // the MAC replies and encapsulated frames are sent from
-  uint8_t tx_offloads = 0;    // TxOffloads bits every data port has enabled (encap.h)
+  uint64_t tx_offloads = 0;   // RTE_ETH_TX_OFFLOAD_* bits every data port has enabled (encap.h)
   std::unique_ptr<FlowTable> flows;
   // Full-NAT sessions (island mode); null: full-NAT services are dropped (drop_nat_unavailable).
   std::unique_ptr<NatTable> nat;

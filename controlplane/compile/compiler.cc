@@ -46,9 +46,10 @@ snapshot::Forwarding ForwardingOf(v1::Forwarding f) {
 // Validated text, so parsing cannot fail here.
 net::IpAddress Address(const std::string& text) { return net::IpAddress::Parse(text).value_or(net::IpAddress()); }
 
-std::string RegionOf(const state::Model& m, const std::string& cluster) {
+const std::string& RegionOf(const state::Model& m, const std::string& cluster) {
+  static const std::string kNone;
   auto it = m.clusters.find(cluster);
-  return it == m.clusters.end() ? "" : it->second.region();
+  return it == m.clusters.end() ? kNone : it->second.region();
 }
 
 snapshot::GatewaySettings GatewayOf(const state::Model& m) {
@@ -107,25 +108,13 @@ ServiceInputs Inputs(const state::Model& m, const state::ServiceEntry& entry,
   const bool drop_stale = stale != nullptr && !stale->empty() && s.partition_policy() == v1::DROP;
   in.endpoints.reserve(entry.endpoints.size());
   in.sources.reserve(entry.endpoints.size());
-  // The region of the last endpoint's cluster: endpoints come by cluster (the model's order), so
-  // this looks each cluster up about once rather than once an endpoint.
-  const std::string* region_cluster = nullptr;
-  std::string cluster_region;
   for (const auto& [id, shared] : entry.endpoints) {
     const v1::Endpoint& e = *shared;
     if (only_cluster != nullptr && id.cluster != *only_cluster) continue;
     if (drop_stale && stale->contains(id.cluster)) continue;  // as if deleted
     topology::EndpointState st;
     st.cluster = e.cluster();
-    if (!e.region().empty()) {
-      st.region = e.region();
-    } else {
-      if (region_cluster == nullptr || *region_cluster != e.cluster()) {
-        region_cluster = &e.cluster();
-        cluster_region = RegionOf(m, e.cluster());
-      }
-      st.region = cluster_region;
-    }
+    st.region = e.region().empty() ? RegionOf(m, e.cluster()) : e.region();
     st.zone = e.zone();
     st.address = Address(e.address());
     st.port = static_cast<uint16_t>(e.port());

@@ -8,7 +8,6 @@
 // quota.
 #include <immintrin.h>
 
-#include <bit>
 
 #include "controlplane/maglev/permutation.h"
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -95,16 +96,15 @@ absl::StatusOr<MaglevTable> BuildMaglevTable(absl::Span<const WeightedEndpoint> 
   const size_t n = order.size();
   if (n == 0) return table;
   table.endpoints_.reserve(n);
-  table.input_positions_.reserve(n);
   std::vector<EndpointHashes> hashes(n);
   std::vector<internal::Cursor> cursors(n);
   for (size_t i = 0; i < n; ++i) {
     table.endpoints_.push_back(endpoints[order[i]]);
-    table.input_positions_.push_back(order[i]);
     hashes[i] = all_hashes[order[i]];
     cursors[i].next = static_cast<uint32_t>(hashes[i].offset % table_size);
     cursors[i].skip = static_cast<uint32_t>(hashes[i].skip % (table_size - 1) + 1);
   }
+  table.input_positions_ = std::move(order);  // the table's endpoints' positions in the input
   std::vector<uint32_t> quotas = ProportionalQuotas(table.endpoints_, hashes, table_size);
 
   table.slots_.assign(table_size, 0);

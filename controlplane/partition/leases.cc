@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "controlplane/partition/hold_down.h"
 
 namespace causeway::partition {
 namespace {

@@ -20,7 +20,6 @@
 
 #include "absl/time/time.h"
 #include "causeway/v1/config.pb.h"
-#include "controlplane/partition/hold_down.h"
 #include "controlplane/state/model.h"
 
 namespace causeway::partition {

@@ -52,7 +52,7 @@ ControlPlane::~ControlPlane() {
 }
 
 absl::Status ControlPlane::Restore() {
-  if (options_.state_dir.empty()) return absl::OkStatus();
+  if (files_ == nullptr) return absl::OkStatus();
   absl::StatusOr<std::optional<v1::SavedState>> saved = files_->Load();
   if (!saved.ok()) return saved.status();
   if (!saved->has_value()) return absl::OkStatus();

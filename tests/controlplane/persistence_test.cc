@@ -71,14 +71,21 @@ v1::SavedState Saved(uint64_t version) {
   return s;
 }
 
+// Whether the state in `dir` loads and is `version`.
+::testing::AssertionResult LoadsVersion(const std::string& dir, uint64_t version) {
+  absl::StatusOr<std::optional<v1::SavedState>> s = state::LoadState(dir);
+  if (!s.ok()) return ::testing::AssertionFailure() << s.status();
+  if (!s->has_value()) return ::testing::AssertionFailure() << "no state";
+  if ((*s)->version() != version) return ::testing::AssertionFailure() << "version " << (*s)->version();
+  return ::testing::AssertionSuccess();
+}
+
 TEST(Persistence, SlotsAlternateAndTheNewestWins) {
   TempDir dir;
   state::StateFiles files(dir.path());
   for (uint64_t v = 1; v <= 3; ++v) ASSERT_TRUE(files.Save(Saved(v)).ok());
   EXPECT_TRUE(std::filesystem::exists(dir.path() + "/state-b.slot"));
-  absl::StatusOr<std::optional<v1::SavedState>> s = state::LoadState(dir.path());
-  ASSERT_TRUE(s.ok() && s->has_value()) << s.status();
-  EXPECT_EQ((*s)->version(), 3u);
+  EXPECT_TRUE(LoadsVersion(dir.path(), 3));
 }
 
 TEST(Persistence, TornSlotFallsBackToThePreviousState) {
@@ -93,9 +100,7 @@ TEST(Persistence, TornSlotFallsBackToThePreviousState) {
   f.seekp(100);
   f.write("\0\0\0\0", 4);
   f.close();
-  absl::StatusOr<std::optional<v1::SavedState>> s = state::LoadState(dir.path());
-  ASSERT_TRUE(s.ok() && s->has_value()) << s.status();
-  EXPECT_EQ((*s)->version(), 1u);
+  EXPECT_TRUE(LoadsVersion(dir.path(), 1));
 }
 
 TEST(Persistence, UnreadableSlotsAreAnError) {
@@ -120,9 +125,7 @@ TEST(Persistence, AFirstSaveCutShortLeavesNoSlot) {
     ASSERT_TRUE(files.Save(Saved(1)).ok());
   }
   EXPECT_FALSE(std::filesystem::exists(dir.path() + "/state-a.slot.tmp"));
-  absl::StatusOr<std::optional<v1::SavedState>> s = state::LoadState(dir.path());
-  ASSERT_TRUE(s.ok() && s->has_value()) << s.status();
-  EXPECT_EQ((*s)->version(), 1u);
+  EXPECT_TRUE(LoadsVersion(dir.path(), 1));
 }
 
 TEST(Persistence, UnreadableSlotFallsBackToTheLegacyFile) {
@@ -131,9 +134,7 @@ TEST(Persistence, UnreadableSlotFallsBackToTheLegacyFile) {
   // the last state a client was told was saved.
   std::ofstream(dir.path() + "/state.pb", std::ios::binary) << Saved(7).SerializeAsString();
   std::ofstream(dir.path() + "/state-a.slot") << "\xff\xff\xff not a slot";
-  absl::StatusOr<std::optional<v1::SavedState>> s = state::LoadState(dir.path());
-  ASSERT_TRUE(s.ok() && s->has_value()) << s.status();
-  EXPECT_EQ((*s)->version(), 7u);
+  EXPECT_TRUE(LoadsVersion(dir.path(), 7));
 }
 
 TEST(Persistence, AValidSlotWinsOverALeftoverLegacyFileWhichTheNextSaveRemoves) {

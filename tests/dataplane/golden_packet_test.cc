@@ -154,7 +154,7 @@ TEST_F(GoldenPacketTest, ChecksumOffloadLeavesTheOuterSumsToThePort) {
   ASSERT_EQ(software.size(), 3u);
   for (const TxRequest& r : h_.tx_requests()) EXPECT_EQ(r.flags, 0u);
 
-  h_.ctx().tx_offloads = kTxIpv4Checksum | kTxUdpChecksum;
+  h_.ctx().tx_offloads = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
   std::vector<Bytes> offloaded = Run({v4, v4_vlan, gue6});  // the same flows: the same backends, ports
   ASSERT_EQ(offloaded.size(), 3u);
   const std::vector<TxRequest> req = h_.tx_requests();

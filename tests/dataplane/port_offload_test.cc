@@ -72,7 +72,7 @@ TEST(PortOffloadTest, ChecksumsAskedOfATapPortArriveRight) {
   uint64_t offloads = 0;
   ASSERT_TRUE(StartPort(port, PortConfig{}, h.pool(), mac, &offloads).ok());
   EXPECT_EQ(offloads, RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
-  h.ctx().tx_offloads = kTxIpv4Checksum | kTxUdpChecksum;
+  h.ctx().tx_offloads = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 
   auto snap = BaseSnapshot();
   snap.services.push_back(MakeService(1, {Frontend{Addr("10.0.0.100"), 80, Protocol::kTcp}}, {MakeBackend(1, "10.1.0.1")}));
