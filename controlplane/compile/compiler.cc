@@ -317,7 +317,9 @@ absl::StatusOr<Compiler::Result> Compiler::Compile(const state::Model& m, uint64
       ++result.recompiled;
     }
   }
-  retired_ = std::exchange(cache_, std::move(next));
+  // What the old cache held of weight — replaced services' tables — the caller's published tables
+  // hold too, and free after publishing (ControlPlane hands them to its reaper).
+  cache_ = std::move(next);
   last_snapshot_ = snap;
   PruneBackendIds(m);
   result.snapshot = std::move(snap);

@@ -85,12 +85,6 @@ class Compiler {
   // The tables and views of a service in the last compiled snapshot (for Explain and listings).
   std::shared_ptr<const topology::ServiceTables> TablesOf(const std::string& service) const;
 
-  // What the last Compile() replaced (a recompiled big service: thousands of backends and its
-  // tables), handed over so that the caller can publish first and free it later, elsewhere.
-  std::shared_ptr<void> TakeRetired() {
-    return std::make_shared<std::map<std::string, Cached>>(std::exchange(retired_, {}));
-  }
-
  private:
   struct Cached {
     uint64_t generation = 0;
@@ -119,7 +113,6 @@ class Compiler {
   std::map<std::string, Cached> cache_;
   // The last compiled snapshot: holds the cached services' compiled forms.
   std::shared_ptr<const snapshot::CompiledSnapshot> last_snapshot_;
-  std::map<std::string, Cached> retired_;  // the cache before the last Compile(), until TakeRetired()
   // Backend ids stay the same while a backend exists, so per-backend counters survive recompiles.
   // Hashed: a recompile looks up every backend of the service, and ordered keys compare strings.
   absl::flat_hash_map<maglev::EndpointKey, uint32_t> backend_ids_;

@@ -265,8 +265,7 @@ absl::Status ControlPlane::PublishRound(Round& round) {
     last_compile_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     last_compiled_services_ = compiled->recompiled;
   }
-  reaper_.Discard({std::move(old_tables), std::move(old_snapshot), std::move(old_model), std::move(old_overlay),
-                   compiler_.TakeRetired()});
+  reaper_.Discard({std::move(old_tables), std::move(old_snapshot), std::move(old_model), std::move(old_overlay)});
   return absl::OkStatus();
 }
 
