@@ -5,6 +5,7 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -32,6 +33,16 @@ uint64_t FreeHugepages() {
 
 bool g_hugepages = false;
 
+int FirstAllowedCpu() {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return 0;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &allowed)) return cpu;
+  }
+  return 0;
+}
+
 double ThreadSeconds() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -44,8 +55,10 @@ bool StartEal() {
   static const bool started = [] {
     g_hugepages = FreeHugepages() >= 600;
     const std::string prefix = "cw_bench_" + std::to_string(getpid());
-    std::vector<std::string> args = {"causeway_bench", "--no-pci", "-l", "0", "--log-level=error",
-                                     "--file-prefix", prefix};
+    // The one lcore runs on the first CPU this process may use (`taskset -c 1` means CPU 1): EAL's
+    // "-l 0" would move the benchmark to CPU 0 whatever the caller chose.
+    std::vector<std::string> args = {"causeway_bench", "--no-pci", "--lcores", "0@" + std::to_string(FirstAllowedCpu()),
+                                     "--log-level=error", "--file-prefix", prefix};
     if (g_hugepages) {
       args.push_back("--in-memory");
     } else {
@@ -53,7 +66,17 @@ bool StartEal() {
     }
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
-    if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) return false;
+    // EAL starts under the default policy: run under `chrt -f`, its control threads inherit the
+    // real-time policy and the main thread's polling for them to start starves them (minutes of
+    // kernel time). The benchmark itself runs with the caller's policy again.
+    const int policy = sched_getscheduler(0);
+    sched_param param{};
+    sched_getparam(0, &param);
+    const sched_param normal{};
+    sched_setscheduler(0, SCHED_OTHER, &normal);
+    const bool ok = rte_eal_init(static_cast<int>(argv.size()), argv.data()) >= 0;
+    sched_setscheduler(0, policy, &param);
+    if (!ok) return false;
     // Leave no runtime directory behind (--no-shconf still creates one).
     static std::string runtime_dir = "/var/run/dpdk/" + prefix;
     std::atexit([] {
