@@ -10,15 +10,12 @@
 
 #include "dataplane/checksum.h"
 #include "dataplane/frame_edit.h"
+#include "dataplane/nd.h"
 
 namespace causeway::dataplane {
 namespace {
 
-constexpr uint8_t kNeighborAdvert = 136, kEchoReplyV6 = 129;
-constexpr uint8_t kOptTargetLinkLayer = 2;
-constexpr uint8_t kNaSolicited = 0x40, kNaOverride = 0x20;
-// ICMPv6 header (4) + reserved/flags (4) + target (16), then the option: type, length, MAC.
-constexpr uint16_t kNaLen = 24 + 8;
+constexpr uint8_t kEchoReplyV6 = 129;
 
 }  // namespace
 
@@ -39,15 +36,15 @@ bool ReplyArp(rte_mbuf* m, const ParsedPacket& p, const Tables& t, const rte_eth
 
 bool ReplyNeighborSolicit(rte_mbuf* m, const ParsedPacket& p, const Tables& t,
                           const rte_ether_addr& port_mac) {
-  if (p.ttl != 255 || p.l3_len != sizeof(rte_ipv6_hdr)) return false;
+  if (p.ttl != kNdHopLimit || p.l3_len != sizeof(rte_ipv6_hdr)) return false;
   uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
   auto* ip = reinterpret_cast<rte_ipv6_hdr*>(frame + p.l2_len);
-  uint8_t* icmp = frame + p.l2_len + sizeof(rte_ipv6_hdr);
-  uint8_t target[16];
-  std::memcpy(target, icmp + 8, 16);
+  const uint8_t* icmp = frame + p.l2_len + sizeof(rte_ipv6_hdr);
+  uint8_t target[16];  // a copy: the advertisement is written over the solicitation
+  std::memcpy(target, icmp + kNdTargetOffset, 16);
   if (!t.IsLocalAddress(target, true)) return false;
 
-  const uint32_t frame_len = p.l2_len + sizeof(rte_ipv6_hdr) + kNaLen;
+  const uint32_t frame_len = p.l2_len + sizeof(rte_ipv6_hdr) + kNdWithMacLen;
   if (m->data_len < frame_len && rte_pktmbuf_append(m, static_cast<uint16_t>(frame_len - m->data_len)) == nullptr) {
     return false;
   }
@@ -60,20 +57,8 @@ bool ReplyNeighborSolicit(rte_mbuf* m, const ParsedPacket& p, const Tables& t,
   const bool from_unspecified = std::memcmp(ip->src_addr, kUnspecified, 16) == 0;
   std::memcpy(ip->dst_addr, from_unspecified ? kAllNodes : ip->src_addr, 16);
   std::memcpy(ip->src_addr, target, 16);
-  ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
-  ip->payload_len = rte_cpu_to_be_16(kNaLen);
-  ip->proto = IPPROTO_ICMPV6;
-  ip->hop_limits = 255;
-
-  std::memset(icmp, 0, kNaLen);
-  icmp[0] = kNeighborAdvert;
-  icmp[4] = static_cast<uint8_t>(kNaOverride | (from_unspecified ? 0 : kNaSolicited));
-  std::memcpy(icmp + 8, target, 16);
-  icmp[24] = kOptTargetLinkLayer;
-  icmp[25] = 1;  // in units of 8 bytes
-  std::memcpy(icmp + 26, &port_mac, 6);
-  const uint16_t c = Ipv6UpperChecksum(ip->src_addr, ip->dst_addr, IPPROTO_ICMPV6, icmp, kNaLen);
-  std::memcpy(icmp + 2, &c, 2);
+  const auto flags = static_cast<uint8_t>(kNdAdvertOverride | (from_unspecified ? 0 : kNdAdvertSolicited));
+  WriteNdWithMac(ip, kIcmpv6NeighborAdvert, flags, target, port_mac);
   return true;
 }
 

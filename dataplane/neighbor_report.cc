@@ -8,15 +8,10 @@
 #include <cstring>
 
 #include "dataplane/checksum.h"
+#include "dataplane/nd.h"
 
 namespace causeway::dataplane {
 namespace {
-
-constexpr uint8_t kOptSourceLinkLayer = 1, kOptTargetLinkLayer = 2;
-constexpr uint8_t kAdvertSolicited = 0x40;  // the S flag (RFC 4861 4.4)
-// ICMPv6 type, code, checksum, flags + reserved (8), target (16), then options: the same for
-// solicitations and advertisements (RFC 4861 4.3, 4.4).
-constexpr uint32_t kNdFixedLen = 24;
 
 bool Usable(const rte_ether_addr& mac) {
   return rte_is_unicast_ether_addr(&mac) && !rte_is_zero_ether_addr(&mac);
@@ -51,7 +46,7 @@ bool ReportNeighbor(const rte_mbuf* m, const ParsedPacket& p, const Tables& t, r
     r.mac = arp->arp_data.arp_sha;
     if (!t.WantsNeighbor(r.address.data(), /*ipv6=*/false)) return false;
   } else {
-    if (p.ttl != 255 || p.l3_len != sizeof(rte_ipv6_hdr)) return false;
+    if (p.ttl != kNdHopLimit || p.l3_len != sizeof(rte_ipv6_hdr)) return false;
     const auto* ip = reinterpret_cast<const rte_ipv6_hdr*>(l3);
     const uint8_t* icmp = l3 + sizeof(rte_ipv6_hdr);
     const uint32_t len = p.ip_len - sizeof(rte_ipv6_hdr);  // ≥ kNdFixedLen: the parser drops shorter
@@ -59,15 +54,15 @@ bool ReportNeighbor(const rte_mbuf* m, const ParsedPacket& p, const Tables& t, r
     // duplicate address detection, carries no MAC and is no next hop). Only next hops we want are
     // looked at further: the segment's other neighbour discovery costs no checksum.
     const bool advert = p.kind == FrameKind::kNeighborReply;
-    std::memcpy(r.address.data(), advert ? icmp + 8 : ip->src_addr, 16);
+    std::memcpy(r.address.data(), advert ? icmp + kNdTargetOffset : ip->src_addr, 16);
     if (!t.WantsNeighbor(r.address.data(), /*ipv6=*/true)) return false;
     // Summed over the message with its checksum field, a valid one comes to zero.
     if (Ipv6UpperChecksum(ip->src_addr, ip->dst_addr, IPPROTO_ICMPV6, icmp, len) != 0) return false;
-    if (!FindMacOption(icmp + kNdFixedLen, len - kNdFixedLen, advert ? kOptTargetLinkLayer : kOptSourceLinkLayer,
+    if (!FindMacOption(icmp + kNdFixedLen, len - kNdFixedLen, advert ? kNdOptTargetLinkLayer : kNdOptSourceLinkLayer,
                        r.mac)) {
       // Linux answers a unicast solicitation (our refresh) without the option: the answer still
       // confirms the MAC it came from, if that is the one held (decided on the control side).
-      if (!advert || (icmp[4] & kAdvertSolicited) == 0) return false;
+      if (!advert || (icmp[kNdFlagsOffset] & kNdAdvertSolicited) == 0) return false;
       r.mac = rte_pktmbuf_mtod(m, const rte_ether_hdr*)->src_addr;
       r.confirm_only = 1;
     }

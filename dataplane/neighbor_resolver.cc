@@ -155,10 +155,11 @@ void NeighborResolver::Send(const NeighborTable::Probe& probe) {
 }
 
 NeighborStats NeighborResolver::stats() const {
-  auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
-  return NeighborStats{get(counters_.requests_sent),    get(counters_.requests_lost), get(counters_.replies_learned),
-                       get(counters_.macs_changed),     get(counters_.forgotten),     get(counters_.reports_ignored),
-                       get(counters_.republish_failed), get(counters_.changes_locked), get(counters_.confirmations)};
+  NeighborStats s;
+#define CAUSEWAY_NEIGHBOR_STAT_LOAD(name, meaning) s.name = counters_.name.load(std::memory_order_relaxed);
+  CAUSEWAY_NEIGHBOR_STATS(CAUSEWAY_NEIGHBOR_STAT_LOAD)
+#undef CAUSEWAY_NEIGHBOR_STAT_LOAD
+  return s;
 }
 
 std::vector<NeighborView> NeighborResolver::View(uint64_t now_ms) const {

@@ -34,16 +34,24 @@ struct rte_ring;
 
 namespace causeway::dataplane {
 
+// X(name, meaning): the resolver's counters, in the order /causeway/neighbor_stats lists them. One
+// list gives the fields of NeighborStats, the resolver's atomics, the copy between them and the
+// telemetry output, so a new counter is one line.
+#define CAUSEWAY_NEIGHBOR_STATS(X)                                                                   \
+  X(requests_sent, "ARP requests and neighbour solicitations put on the TX ring")                    \
+  X(requests_lost, "no mbuf, or the TX ring full")                                                   \
+  X(replies_learned, "reports that taught or confirmed a MAC")                                       \
+  X(macs_changed, "a next hop's MAC replaced by another")                                            \
+  X(forgotten, "MACs aged out")                                                                      \
+  X(reports_ignored, "reports for addresses no longer wanted")                                       \
+  X(republish_failed, "the store could not take the learned MACs (retried with a back-off)")         \
+  X(changes_locked, "a different MAC within locktime of the last update: not taken")                 \
+  X(confirmations, "solicited advertisements without the option confirming the MAC held")
+
 struct NeighborStats {
-  uint64_t requests_sent = 0;    // ARP requests and neighbour solicitations put on the TX ring
-  uint64_t requests_lost = 0;    // no mbuf, or the TX ring full
-  uint64_t replies_learned = 0;  // reports that taught or confirmed a MAC
-  uint64_t macs_changed = 0;     // a next hop's MAC replaced by another
-  uint64_t forgotten = 0;        // MACs aged out
-  uint64_t reports_ignored = 0;  // reports for addresses no longer wanted
-  uint64_t republish_failed = 0;
-  uint64_t changes_locked = 0;   // a different MAC within locktime of the last update: not taken
-  uint64_t confirmations = 0;    // solicited advertisements without the option confirming the MAC held
+#define CAUSEWAY_NEIGHBOR_STAT_FIELD(name, meaning) uint64_t name = 0;
+  CAUSEWAY_NEIGHBOR_STATS(CAUSEWAY_NEIGHBOR_STAT_FIELD)
+#undef CAUSEWAY_NEIGHBOR_STAT_FIELD
 };
 
 // One line of the table as an operator sees it.
@@ -102,8 +110,9 @@ class NeighborResolver {
   mutable std::mutex mu_;  // table_: the control thread writes, telemetry reads
   NeighborTable table_;
   struct Counters {
-    std::atomic<uint64_t> requests_sent{0}, requests_lost{0}, replies_learned{0}, macs_changed{0}, forgotten{0},
-        reports_ignored{0}, republish_failed{0}, changes_locked{0}, confirmations{0};
+#define CAUSEWAY_NEIGHBOR_STAT_ATOMIC(name, meaning) std::atomic<uint64_t> name{0};
+    CAUSEWAY_NEIGHBOR_STATS(CAUSEWAY_NEIGHBOR_STAT_ATOMIC)
+#undef CAUSEWAY_NEIGHBOR_STAT_ATOMIC
   } counters_;
 };
 

@@ -11,13 +11,14 @@
 #include <cstring>
 #include <type_traits>
 
+#include "dataplane/nd.h"
+
 namespace causeway::dataplane {
 namespace {
 
 constexpr uint8_t kIcmpUnreachable = 3, kIcmpTimeExceeded = 11;
 constexpr uint8_t kIcmpv6Unreachable = 1, kIcmpv6TooBig = 2, kIcmpv6TimeExceeded = 3;
 constexpr uint8_t kIcmpv6EchoRequest = 128;
-constexpr uint8_t kIcmpv6NeighborSolicit = 135, kIcmpv6NeighborAdvert = 136;
 // IPv6 extension headers that are walked (RFC 8200 4.1); 44 (fragment) ends the walk as a fragment.
 constexpr uint8_t kHopByHop = 0, kRouting = 43, kFragment = 44, kDestOptions = 60;
 
@@ -106,13 +107,12 @@ void ParseTransport(const uint8_t* l4, uint32_t len, uint16_t l4_offset, ParsedP
         return;
       }
       if (l4[0] == kIcmpv6NeighborSolicit && l4[1] == 0) {
-        // type, code, checksum, reserved (8) + target address (16) (RFC 4861 4.3)
-        if (len < 24) return Drop(p, Counter::drop_malformed);
+        if (len < kNdFixedLen) return Drop(p, Counter::drop_malformed);
         p.kind = FrameKind::kNdSolicit;
         return;
       }
       if (l4[0] == kIcmpv6NeighborAdvert && l4[1] == 0) {
-        if (len < 24) return Drop(p, Counter::drop_malformed);  // as a solicitation (RFC 4861 4.4)
+        if (len < kNdFixedLen) return Drop(p, Counter::drop_malformed);
         p.kind = FrameKind::kNeighborReply;
         return;
       }

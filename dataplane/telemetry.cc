@@ -99,15 +99,9 @@ int NeighborStatsCmd(const char*, const char*, rte_tel_data* d) {
   rte_tel_data_start_dict(d);
   if (g_registered.store == nullptr) return 0;
   const NeighborStats s = g_registered.neighbors != nullptr ? g_registered.neighbors->stats() : NeighborStats{};
-  rte_tel_data_add_dict_u64(d, "requests_sent", s.requests_sent);
-  rte_tel_data_add_dict_u64(d, "requests_lost", s.requests_lost);
-  rte_tel_data_add_dict_u64(d, "replies_learned", s.replies_learned);
-  rte_tel_data_add_dict_u64(d, "macs_changed", s.macs_changed);
-  rte_tel_data_add_dict_u64(d, "forgotten", s.forgotten);
-  rte_tel_data_add_dict_u64(d, "reports_ignored", s.reports_ignored);
-  rte_tel_data_add_dict_u64(d, "republish_failed", s.republish_failed);
-  rte_tel_data_add_dict_u64(d, "changes_locked", s.changes_locked);
-  rte_tel_data_add_dict_u64(d, "confirmations", s.confirmations);
+#define CAUSEWAY_NEIGHBOR_STAT_ADD(name, meaning) rte_tel_data_add_dict_u64(d, #name, s.name);
+  CAUSEWAY_NEIGHBOR_STATS(CAUSEWAY_NEIGHBOR_STAT_ADD)
+#undef CAUSEWAY_NEIGHBOR_STAT_ADD
   rte_tel_data_add_dict_u64(d, "republished", g_registered.store->republished());
   return 0;
 }
