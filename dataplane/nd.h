@@ -20,9 +20,10 @@ inline constexpr uint8_t kIcmpv6NeighborSolicit = 135, kIcmpv6NeighborAdvert = 1
 // Both messages: type, code, checksum (4), then 4 bytes (an advertisement's flags in the first,
 // reserved in a solicitation), then the target address (16); options follow the 24 bytes.
 inline constexpr uint32_t kNdFlagsOffset = 4, kNdTargetOffset = 8, kNdFixedLen = 24;
-// An advertisement's flags (RFC 4861 4.4): router, solicited (an answer to a solicitation),
-// override (replace a cached MAC).
-inline constexpr uint8_t kNdAdvertRouter = 0x80, kNdAdvertSolicited = 0x40, kNdAdvertOverride = 0x20;
+// An advertisement's flags (RFC 4861 4.4) that we read or write: solicited (an answer to a
+// solicitation), override (replace a cached MAC). The router flag (0x80) is never set in what
+// causeway sends, so it has no name here.
+inline constexpr uint8_t kNdAdvertSolicited = 0x40, kNdAdvertOverride = 0x20;
 
 // Link-layer address options (RFC 4861 4.6.1): a solicitation carries its sender's, an
 // advertisement its target's. Over Ethernet: type, length 1 (in 8-byte units), the MAC.
