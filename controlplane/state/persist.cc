@@ -2,15 +2,21 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
+#define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack
 #include <xxhash.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <initializer_list>
+#include <string_view>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -30,17 +36,51 @@ absl::Status Errno(const std::string& what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
 }
 
-absl::Status WriteAllAt(int fd, const char* data, size_t size, uint64_t offset, const std::string& path) {
-  size_t done = 0;
-  while (done < size) {
-    const ssize_t n = ::pwrite(fd, data + done, size - done, static_cast<off_t>(offset + done));
+// Writes `parts` one after the other from `offset`, from where they are (one pwritev, more only
+// when the kernel takes less): a record's header and payload need not be copied into one buffer.
+absl::Status WriteAllAt(int fd, std::initializer_list<std::string_view> parts, uint64_t offset,
+                        const std::string& path) {
+  absl::InlinedVector<iovec, 3> iov;
+  for (std::string_view part : parts) {
+    if (!part.empty()) iov.push_back({.iov_base = const_cast<char*>(part.data()), .iov_len = part.size()});
+  }
+  size_t first = 0;
+  while (first < iov.size()) {
+    const ssize_t n =
+        ::pwritev(fd, iov.data() + first, static_cast<int>(iov.size() - first), static_cast<off_t>(offset));
     if (n < 0) {
       if (errno == EINTR) continue;
       return Errno("write " + path);
     }
-    done += static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+    // Skip what was written: whole parts, then the start of a part written in part.
+    for (size_t left = static_cast<size_t>(n); left > 0;) {
+      const size_t taken = std::min(left, iov[first].iov_len);
+      iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + taken;
+      iov[first].iov_len -= taken;
+      left -= taken;
+      if (iov[first].iov_len == 0) ++first;
+    }
   }
   return absl::OkStatus();
+}
+
+// The header of a record holding `payload` at `version`. The checksum is streamed over the header's
+// version and length, then the payload where it lies: the same value Decode computes over them in
+// one buffer.
+std::array<char, kHeader> Header(uint64_t version, std::string_view payload) {
+  std::array<char, kHeader> header{};
+  const uint64_t length = payload.size();
+  std::memcpy(header.data(), kMagic, sizeof kMagic);
+  std::memcpy(header.data() + 16, &version, sizeof version);
+  std::memcpy(header.data() + 24, &length, sizeof length);
+  XXH3_state_t state;
+  XXH3_64bits_reset(&state);
+  XXH3_64bits_update(&state, header.data() + 16, 16);
+  XXH3_64bits_update(&state, payload.data(), payload.size());
+  const uint64_t checksum = XXH3_64bits_digest(&state);
+  std::memcpy(header.data() + 8, &checksum, sizeof checksum);
+  return header;
 }
 
 uint64_t Word(const std::string& bytes, size_t at) {
@@ -111,7 +151,7 @@ absl::Status StateFiles::Open(int index) {
   return absl::OkStatus();
 }
 
-absl::Status StateFiles::Create(int index, const std::string& record) {
+absl::Status StateFiles::Create(int index, std::string_view header, std::string_view payload) {
   // Whole or not at all: the first record goes to a temporary file that is synced and renamed, and
   // the directory synced. So a slot file that exists once held a complete state, and one that no
   // longer reads is damage (DATA_LOSS), never a first save cut short by a crash.
@@ -121,10 +161,10 @@ absl::Status StateFiles::Create(int index, const std::string& record) {
   if (fd < 0) return Errno("create " + temp);
   // Room for the state to grow before the slot must (zeros written, not just allocated, so that
   // later saves overwrite initialised blocks and fdatasync has no metadata to flush).
-  const uint64_t capacity = SlotCapacity(record.size());
-  std::string bytes = record;
-  bytes.resize(capacity, '\0');
-  absl::Status s = WriteAllAt(fd, bytes.data(), bytes.size(), 0, temp);
+  const uint64_t record_bytes = header.size() + payload.size();
+  const uint64_t capacity = SlotCapacity(record_bytes);
+  const std::string zeros(capacity - record_bytes, '\0');
+  absl::Status s = WriteAllAt(fd, {header, payload, zeros}, 0, temp);
   if (s.ok() && ::fsync(fd) != 0) s = Errno("fsync " + temp);
   if (s.ok() && ::rename(temp.c_str(), path.c_str()) != 0) s = Errno("rename " + temp);
   if (s.ok()) {
@@ -149,8 +189,7 @@ absl::Status StateFiles::Create(int index, const std::string& record) {
 absl::StatusOr<std::optional<v1::SavedState>> StateFiles::Load() {
   loaded_ = true;
   // Read-only: a state directory one may not write to still restores (pushes then fail).
-  Record records[2];
-  bool present[2] = {false, false};
+  Record records[2];  // a missing slot stays kEmpty, as one holding only zeros
   for (int i = 0; i < 2; ++i) {
     const std::string path = absl::StrCat(dir_, "/", kSlotFiles[i]);
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -161,7 +200,6 @@ absl::StatusOr<std::optional<v1::SavedState>> StateFiles::Load() {
     absl::StatusOr<std::string> bytes = ReadAll(fd, path);
     ::close(fd);
     if (!bytes.ok()) return bytes.status();
-    present[i] = true;
     records[i] = Decode(*bytes);
   }
   const std::string legacy = absl::StrCat(dir_, "/", kLegacyStateFile);
@@ -192,12 +230,11 @@ absl::StatusOr<std::optional<v1::SavedState>> StateFiles::Load() {
     if (!saved.ParseFromIstream(&in)) return absl::DataLossError(absl::StrCat(legacy, ": not a saved state"));
     return std::optional<v1::SavedState>(std::move(saved));
   }
-  if (present[0] || present[1]) {
-    const bool only_zeros = records[0].kind == Record::kEmpty && records[1].kind == Record::kEmpty;
-    if (!only_zeros) {
-      return absl::DataLossError(
-          absl::StrCat("no readable saved state in ", dir_, "/", kSlotFiles[0], " or ", kSlotFiles[1]));
-    }
+  // Missing or only zeros, both: nothing was saved yet. Otherwise a slot holds something that does
+  // not read.
+  if (records[0].kind != Record::kEmpty || records[1].kind != Record::kEmpty) {
+    return absl::DataLossError(
+        absl::StrCat("no readable saved state in ", dir_, "/", kSlotFiles[0], " or ", kSlotFiles[1]));
   }
   return std::optional<v1::SavedState>();
 }
@@ -219,20 +256,16 @@ absl::Status StateFiles::SaveSerialized(uint64_t version, const std::string& sav
   Slot& slot = slots_[target];
   const std::string path = absl::StrCat(dir_, "/", kSlotFiles[target]);
 
-  std::string bytes(kHeader, '\0');
-  bytes.append(saved);
-  const uint64_t length = saved.size();
-  std::memcpy(bytes.data(), kMagic, sizeof kMagic);
-  std::memcpy(bytes.data() + 16, &version, sizeof version);
-  std::memcpy(bytes.data() + 24, &length, sizeof length);
-  const uint64_t checksum = XXH3_64bits(bytes.data() + 16, 16 + length);
-  std::memcpy(bytes.data() + 8, &checksum, sizeof checksum);
+  // The record goes out as the header and `saved` where it lies: no buffer holds a copy of both.
+  const std::array<char, kHeader> header = Header(version, saved);
+  const std::string_view header_bytes(header.data(), header.size());
+  const uint64_t record_bytes = header.size() + saved.size();
 
   if (slot.fd < 0) {
     const bool exists = ::access(path.c_str(), F_OK) == 0;
     if (!exists && errno != ENOENT) return Errno("access " + path);
     if (!exists) {
-      if (absl::Status s = Create(target, bytes); !s.ok()) return s;
+      if (absl::Status s = Create(target, header_bytes, saved); !s.ok()) return s;
       return Saved(target);
     }
     if (absl::Status s = Open(target); !s.ok()) return s;
@@ -241,14 +274,14 @@ absl::Status StateFiles::SaveSerialized(uint64_t version, const std::string& sav
   // Growing allocates blocks and changes the size: metadata, so a full fsync this once. Zeros are
   // written (not just allocated) so that later saves overwrite initialised blocks.
   bool grew = false;
-  if (slot.capacity < bytes.size()) {
-    const uint64_t capacity = SlotCapacity(bytes.size());
+  if (slot.capacity < record_bytes) {
+    const uint64_t capacity = SlotCapacity(record_bytes);
     const std::string zeros(capacity - slot.capacity, '\0');
-    if (absl::Status s = WriteAllAt(slot.fd, zeros.data(), zeros.size(), slot.capacity, path); !s.ok()) return s;
+    if (absl::Status s = WriteAllAt(slot.fd, {zeros}, slot.capacity, path); !s.ok()) return s;
     slot.capacity = capacity;
     grew = true;
   }
-  if (absl::Status s = WriteAllAt(slot.fd, bytes.data(), bytes.size(), 0, path); !s.ok()) return s;
+  if (absl::Status s = WriteAllAt(slot.fd, {header_bytes, saved}, 0, path); !s.ok()) return s;
   if ((grew ? ::fsync(slot.fd) : ::fdatasync(slot.fd)) != 0) return Errno("fsync " + path);
   return Saved(target);
 }
@@ -269,18 +302,17 @@ std::string SerializeSaved(const v1::SavedState& head, const Model& m) {
   {
     google::protobuf::io::StringOutputStream stream(&state);
     google::protobuf::io::CodedOutputStream out(&stream);
-    // State's fields in number order, as its own serialization writes them: gateway = 1,
-    // clusters = 2, services = 3, endpoints = 4.
+    // State's fields in number order, as its own serialization writes them.
     auto put = [&out](int field, const google::protobuf::MessageLite& message) {
       out.WriteTag(WireFormatLite::MakeTag(field, WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
       out.WriteVarint32(static_cast<uint32_t>(message.ByteSizeLong()));
       message.SerializeWithCachedSizes(&out);
     };
-    if (m.has_gateway) put(1, m.gateway);
-    for (const auto& [name, c] : m.clusters) put(2, c);
-    for (const auto& [key, entry] : m.services) put(3, entry->service);
+    if (m.has_gateway) put(v1::State::kGatewayFieldNumber, m.gateway);
+    for (const auto& [name, c] : m.clusters) put(v1::State::kClustersFieldNumber, c);
+    for (const auto& [key, entry] : m.services) put(v1::State::kServicesFieldNumber, entry->service);
     for (const auto& [key, entry] : m.services) {
-      for (const auto& [id, e] : entry->endpoints) put(4, *e);
+      for (const auto& [id, e] : entry->endpoints) put(v1::State::kEndpointsFieldNumber, *e);
     }
   }
   std::string bytes = head.SerializeAsString();

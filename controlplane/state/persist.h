@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "causeway/v1/config.pb.h"
@@ -52,9 +53,10 @@ class StateFiles {
     int fd = -1;
     uint64_t capacity = 0;  // bytes allocated and written (zeros past the record)
   };
-  absl::Status Open(int index);                              // an existing slot, for writing
-  absl::Status Create(int index, const std::string& record);  // a new slot holding `record`
-  absl::Status Saved(int index);                              // bookkeeping after a durable save
+  absl::Status Open(int index);  // an existing slot, for writing
+  // A new slot holding the record `header` then `payload`.
+  absl::Status Create(int index, std::string_view header, std::string_view payload);
+  absl::Status Saved(int index);  // bookkeeping after a durable save
 
   const std::string dir_;
   Slot slots_[2];
