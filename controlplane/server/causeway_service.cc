@@ -41,18 +41,18 @@ grpc::Status CausewayService::Stream(grpc::ServerContext* context,
     push.set_version_info(update.version_info());
     if (update.has_snapshot()) push.mutable_snapshot()->Swap(update.mutable_snapshot());
     if (update.has_delta()) push.mutable_delta()->Swap(update.mutable_delta());
-    const std::string pushed_source = push.source();
     const PushOutcome out = cp_->Push(std::move(push));
     v1::StreamResponse answer;
     answer.set_nonce(update.nonce());
     answer.set_version(out.version);
+    // xDS: an ACK carries the update's version_info, a NACK the last one accepted from its source
+    // and why this one was not. Push answers exactly that (the last accepted read with the verdict,
+    // not again afterwards under another lock).
+    answer.set_version_info(out.version_info);
     if (out.status.ok()) {
       answer.set_kind(v1::StreamResponse::ACK);
-      answer.set_version_info(update.version_info());
     } else {
-      // xDS: a NACK carries the last version accepted, and why this one was not.
       answer.set_kind(v1::StreamResponse::NACK);
-      answer.set_version_info(cp_->SourceVersion(pushed_source));
       for (const state::Problem& p : out.problems) {
         v1::Problem* problem = answer.add_problems();
         problem->set_field(p.field);

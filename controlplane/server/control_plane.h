@@ -41,7 +41,7 @@ namespace causeway::server {
 struct PushOutcome {
   absl::Status status;  // OK, INVALID_ARGUMENT (problems), FAILED_PRECONDITION (stale base), INTERNAL
   uint64_t version = 0;
-  std::string version_info;
+  std::string version_info;  // the push's when accepted, else the last accepted from its source
   state::Problems problems;
 };
 
