@@ -29,13 +29,13 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/controlplane/fixtures.h"
+#include "tests/controlplane/wait_for.h"
 
 namespace causeway::testing {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using Clock = std::chrono::steady_clock;
 
 // A loopback TCP server on its own thread. Each accepted connection is handled by `respond` (null:
 // closed at once). Close() stops listening (connections are then refused); Open() listens again on
@@ -111,17 +111,6 @@ std::string ReadRequest(int fd) {
 
 void Write(int fd, const std::string& text) {
   [[maybe_unused]] ssize_t n = write(fd, text.data(), text.size());
-}
-
-// Polls `condition` every 10 ms for up to `limit`; returns how long it took (or nullopt).
-std::optional<std::chrono::milliseconds> WaitFor(const std::function<bool()>& condition,
-                                                 std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-  const auto start = Clock::now();
-  while (Clock::now() - start < limit) {
-    if (condition()) return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return std::nullopt;
 }
 
 v1::Endpoint Loopback(const std::string& cluster, uint16_t port) {

@@ -10,16 +10,15 @@
 #include "absl/synchronization/mutex.h"
 
 #include "gtest/gtest.h"
+#include "tests/controlplane/wait_for.h"
 
 namespace causeway::server {
 namespace {
 
+using causeway::testing::WaitFor;
+
 bool ExpiresWithin(const std::weak_ptr<int>& w, std::chrono::seconds limit) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (!w.expired() && std::chrono::steady_clock::now() < end) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return w.expired();
+  return WaitFor([&] { return w.expired(); }, limit).has_value();
 }
 
 TEST(Reaper, FreesWhatItIsGiven) {
@@ -45,8 +44,7 @@ TEST(Reaper, FreesOnAnotherThread) {
     });
     reaper.Discard({std::move(p)});
   }
-  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!freed && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  WaitFor([&] { return freed.load(); });
   ASSERT_TRUE(freed);
   EXPECT_NE(freed_on, std::this_thread::get_id());
 }
