@@ -38,14 +38,15 @@ void DecrementInnerTtl(uint8_t* inner, bool ipv6) {
   ip->hdr_checksum = UpdatedChecksum(ip->hdr_checksum, word, updated);
 }
 
-// The outer IPv4 header's checksum from its fields, in registers. Summing the header from memory
-// right after writing it field by field stalls on store forwarding (narrow stores, wide loads).
-uint16_t OuterIpv4Checksum(const rte_ipv4_hdr& ip) {
-  uint32_t sum = (uint32_t{ip.version_ihl} << 8 | ip.type_of_service) + rte_be_to_cpu_16(ip.total_length) +
-                 rte_be_to_cpu_16(ip.packet_id) + rte_be_to_cpu_16(ip.fragment_offset) +
-                 (uint32_t{ip.time_to_live} << 8 | ip.next_proto_id);
-  const uint32_t src = rte_be_to_cpu_32(ip.src_addr), dst = rte_be_to_cpu_32(ip.dst_addr);
-  sum += (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff);
+// The outer IPv4 header's checksum (network order) from the values of its fields, in registers:
+// `total` and `frag` host order, the addresses as on the wire; packet id 0. Summing the header from
+// memory right after writing it field by field stalls on store forwarding (narrow stores, wide loads).
+// Inlined: a call here cost the IPv4-in-IPv4 path ~4% of its packet rate.
+[[gnu::always_inline]] inline uint16_t OuterIpv4Checksum(uint8_t tos, uint16_t total, uint16_t frag, uint8_t ttl,
+                                                        uint8_t proto, uint32_t src_be, uint32_t dst_be) {
+  const uint32_t src = rte_be_to_cpu_32(src_be), dst = rte_be_to_cpu_32(dst_be);
+  uint32_t sum = (uint32_t{RTE_IPV4_VHL_DEF} << 8 | tos) + total + frag + (uint32_t{ttl} << 8 | proto) +
+                 (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff);
   sum = (sum & 0xffff) + (sum >> 16);
   sum = (sum & 0xffff) + (sum >> 16);
   return rte_cpu_to_be_16(static_cast<uint16_t>(~sum));
@@ -67,24 +68,18 @@ void EncapsulateIpip4(rte_mbuf* m, const ParsedPacket& p, const BackendRoute& ba
   eth->src_addr = port_mac;
   eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 
-  // Host-order 16-bit words of the header, for the checksum, then the header in network order.
-  const uint32_t tos = reinterpret_cast<const rte_ipv4_hdr*>(inner)->type_of_service;
-  const uint32_t total = uint32_t{p.ip_len} + 20;
-  const uint32_t frag = p.dont_fragment ? RTE_IPV4_HDR_DF_FLAG : 0;
-  const uint32_t ttl_proto = uint32_t{tables.outer_ttl()} << 8 | kProtoIpip;
+  // The header's fields, then the header in network order.
+  const uint8_t tos = reinterpret_cast<const rte_ipv4_hdr*>(inner)->type_of_service;
+  const auto total = static_cast<uint16_t>(p.ip_len + 20);
+  const uint16_t frag = p.dont_fragment ? RTE_IPV4_HDR_DF_FLAG : 0;
+  const uint8_t ttl = tables.outer_ttl();
   uint32_t src, dst;
   std::memcpy(&src, tables.source_v4().data(), 4);
   std::memcpy(&dst, backend.next_hop.data(), 4);
-  const uint32_t src_h = rte_be_to_cpu_32(src), dst_h = rte_be_to_cpu_32(dst);
-  uint32_t sum = (uint32_t{RTE_IPV4_VHL_DEF} << 8 | tos) + total + frag + ttl_proto + (src_h >> 16) +
-                 (src_h & 0xffff) + (dst_h >> 16) + (dst_h & 0xffff);
-  sum = (sum & 0xffff) + (sum >> 16);
-  sum = (sum & 0xffff) + (sum >> 16);
-  const uint64_t w0 = uint64_t{RTE_IPV4_VHL_DEF} | uint64_t{tos} << 8 |
-                      uint64_t{rte_cpu_to_be_16(static_cast<uint16_t>(total))} << 16 |
-                      /* packet id 0 */ uint64_t{rte_cpu_to_be_16(static_cast<uint16_t>(frag))} << 48;
-  const uint64_t w1 = uint64_t{tables.outer_ttl()} | uint64_t{kProtoIpip} << 8 |
-                      uint64_t{rte_cpu_to_be_16(static_cast<uint16_t>(~sum))} << 16 | uint64_t{src} << 32;
+  const uint16_t checksum = OuterIpv4Checksum(tos, total, frag, ttl, kProtoIpip, src, dst);
+  const uint64_t w0 = uint64_t{RTE_IPV4_VHL_DEF} | uint64_t{tos} << 8 | uint64_t{rte_cpu_to_be_16(total)} << 16 |
+                      /* packet id 0 */ uint64_t{rte_cpu_to_be_16(frag)} << 48;
+  const uint64_t w1 = uint64_t{ttl} | uint64_t{kProtoIpip} << 8 | uint64_t{checksum} << 16 | uint64_t{src} << 32;
   uint8_t* outer = frame + RTE_ETHER_HDR_LEN;
   std::memcpy(outer, &w0, 8);
   std::memcpy(outer + 8, &w1, 8);
@@ -134,10 +129,12 @@ EncapResult Encapsulate(rte_mbuf* m, const ParsedPacket& p, const BackendRoute& 
     auto* ip = reinterpret_cast<rte_ipv4_hdr*>(outer);
     ip->version_ihl = RTE_IPV4_VHL_DEF;
     ip->type_of_service = tc;
-    ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(p.ip_len + overhead));
-    ip->packet_id = 0;
+    const auto total = static_cast<uint16_t>(p.ip_len + overhead);
     // RFC 2003 3.1: DF copied from the inner header (IPv6 inner packets are never fragmented).
-    ip->fragment_offset = p.dont_fragment ? rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG) : 0;
+    const uint16_t frag = p.dont_fragment ? RTE_IPV4_HDR_DF_FLAG : 0;
+    ip->total_length = rte_cpu_to_be_16(total);
+    ip->packet_id = 0;
+    ip->fragment_offset = rte_cpu_to_be_16(frag);
     ip->time_to_live = tables.outer_ttl();
     ip->next_proto_id = next_proto;
     std::memcpy(&ip->src_addr, tables.source_v4().data(), 4);
@@ -150,7 +147,7 @@ EncapResult Encapsulate(rte_mbuf* m, const ParsedPacket& p, const BackendRoute& 
       // them) must not reach PMDs that size header copies with them.
       m->tx_offload = rte_mbuf_tx_offload(p.l2_len, l3_outer, 0, 0, 0, 0, 0);
     } else {
-      ip->hdr_checksum = OuterIpv4Checksum(*ip);
+      ip->hdr_checksum = OuterIpv4Checksum(tc, total, frag, tables.outer_ttl(), next_proto, ip->src_addr, ip->dst_addr);
     }
   }
   if (gue) {

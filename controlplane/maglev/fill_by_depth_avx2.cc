@@ -8,7 +8,6 @@
 // quota.
 #include <immintrin.h>
 
-
 #include "controlplane/maglev/permutation.h"
 
 namespace causeway::maglev::internal {
