@@ -228,16 +228,15 @@ absl::Status ControlPlane::PublishRound(Round& round) {
   // Writing the state to disk (mostly fsync) and compiling the tables are independent: do both at
   // once, and tell nobody until both are done.
   absl::Status persisted;
-  std::thread writer;
   if (files_ != nullptr && round.state_changed) {
     // Both threads only read round.model.
-    writer = std::thread([&] {
+    writer_.Start([&] {
       for (const auto& [key, w] : round.model.fencing) (*round.saved.mutable_fencing())[key] = w;
       persisted = files_->SaveSerialized(round.version, state::SerializeSaved(round.saved, round.model));
     });
   }
   absl::StatusOr<compile::Compiler::Result> compiled = compiler_.Compile(round.model, round.version, round.overlay, round.partition);
-  if (writer.joinable()) writer.join();
+  writer_.Wait();
   if (!compiled.ok()) return compiled.status();
   if (!persisted.ok()) return absl::InternalError(absl::StrCat("persisting state: ", persisted.message()));
   // A round for the leases alone that changed no service (all KEEP) has nothing new for the dataplane.

@@ -30,6 +30,7 @@
 #include "controlplane/compile/compiler.h"
 #include "controlplane/partition/leases.h"
 #include "controlplane/server/reaper.h"
+#include "controlplane/server/side_thread.h"
 #include "controlplane/snapshot/compiled_snapshot.h"
 #include "controlplane/snapshot/dataplane_stats.h"
 #include "controlplane/state/model.h"
@@ -205,6 +206,8 @@ class ControlPlane {
   ModelObserver observer_ ABSL_GUARDED_BY(observer_mu_);
   // Frees what rounds replaced.
   Reaper reaper_;
+  // Writes a round's state while the round's thread compiles.
+  SideThread writer_;
   // Last: it starts in the constructor and uses every member above.
   std::thread publisher_;
 };

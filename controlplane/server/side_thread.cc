@@ -1,0 +1,44 @@
+#include "controlplane/server/side_thread.h"
+
+#include <utility>
+
+namespace causeway::server {
+
+SideThread::SideThread() : thread_([this] { Loop(); }) {}
+
+SideThread::~SideThread() {
+  Wait();
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  thread_.join();
+}
+
+void SideThread::Start(absl::AnyInvocable<void() &&> job) {
+  absl::MutexLock lock(&mu_);
+  job_ = std::move(job);
+  busy_ = true;
+}
+
+void SideThread::Wait() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(+[](bool* busy) { return !*busy; }, &busy_));
+}
+
+void SideThread::Loop() {
+  absl::MutexLock lock(&mu_);
+  while (true) {
+    auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || job_ != nullptr; };
+    mu_.Await(absl::Condition(&ready));
+    if (job_ == nullptr) return;  // stopping, and nothing left to run
+    absl::AnyInvocable<void() &&> job = std::move(job_);
+    job_ = nullptr;
+    mu_.Unlock();
+    std::move(job)();
+    mu_.Lock();
+    busy_ = false;
+  }
+}
+
+}  // namespace causeway::server
