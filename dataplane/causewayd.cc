@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "dataplane/counters.h"
+#include "dataplane/eal_policy.h"
 #include "dataplane/port.h"
 #include "dataplane/snapshot_file.h"
 #include "dataplane/snapshot_store.h"
@@ -112,7 +113,8 @@ bool ParseOptions(int argc, char** argv, Options& o) {
 }
 
 int Main(int argc, char** argv) {
-  const int consumed = rte_eal_init(argc, argv);
+  SchedulingPolicy started_with;
+  const int consumed = InitEalUnderNormalPolicy(argc, argv, &started_with);
   if (consumed < 0) {
     std::fprintf(stderr, "causewayd: rte_eal_init failed\n");
     return 1;
@@ -123,6 +125,7 @@ int Main(int argc, char** argv) {
     rte_eal_cleanup();
     return 2;
   }
+  opts.gateway.worker_policy = started_with;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
 

@@ -9,8 +9,10 @@
 #include <rte_pdump.h>
 #include <rte_ring.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -26,12 +28,17 @@ struct Gateway::Worker {
   SnapshotStore* store = nullptr;
   const WorkerLoopConfig* loop = nullptr;
   const std::atomic<bool>* stop = nullptr;
+  const SchedulingPolicy* policy = nullptr;
 };
 
 namespace {
 
 int LaunchWorker(void* arg) {
   auto* w = static_cast<Gateway::Worker*>(arg);
+  if (!ApplyToCurrentThread(*w->policy)) {
+    std::fprintf(stderr, "causewayd: worker %u keeps the normal scheduling policy: %s\n", w->ctx.worker_id,
+                 std::strerror(errno));
+  }
   RunWorker(w->ctx, *w->store, w->ports, *w->loop, *w->stop);
   return 0;
 }
@@ -70,6 +77,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
     }
     worker->store = g->store_.get();
     worker->loop = &g->options_.loop;
+    worker->policy = &g->options_.worker_policy;
     g->workers_.push_back(std::move(worker));
   }
   if (options.full_nat && nworkers > 1) {

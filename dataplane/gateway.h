@@ -17,6 +17,7 @@
 struct rte_ring;
 #include "controlplane/snapshot/dataplane_stats.h"
 #include "dataplane/counters.h"
+#include "dataplane/eal_policy.h"
 #include "dataplane/neighbor_resolver.h"
 #include "dataplane/snapshot_store.h"
 #include "dataplane/worker_loop.h"
@@ -33,6 +34,9 @@ struct GatewayOptions {
   // Next hops without a static neighbour are resolved by ARP/ND (NeighborResolver); false: only
   // static neighbours and the default next-hop MAC.
   bool resolve_neighbors = true;
+  // What each packet worker's thread takes when it starts: the policy causewayd was started with
+  // (see eal_policy.h); the control thread keeps EAL's SCHED_OTHER.
+  SchedulingPolicy worker_policy;
 };
 
 class Gateway final : public snapshot::DataplaneStats {

@@ -35,6 +35,7 @@
 #include "controlplane/metrics/http_listener.h"
 #include "controlplane/metrics/metrics_page.h"
 #include "controlplane/server/grpc_server.h"
+#include "dataplane/eal_policy.h"
 #include "dataplane/gateway.h"
 
 ABSL_FLAG(std::string, listen, "unix:/run/causeway/causeway.sock",
@@ -141,7 +142,10 @@ int main(int argc, char** argv) {
   if (positional.size() > 1) {
     absl::StatusOr<causeway::dataplane::GatewayOptions> dp = DataplaneOptions();
     if (!dp.ok()) return Fail(std::string(dp.status().message()));
-    if (rte_eal_init(static_cast<int>(positional.size()), positional.data()) < 0) return Fail("rte_eal_init failed");
+    if (causeway::dataplane::InitEalUnderNormalPolicy(static_cast<int>(positional.size()), positional.data(),
+                                                      &dp->worker_policy) < 0) {
+      return Fail("rte_eal_init failed");
+    }
     absl::StatusOr<std::unique_ptr<causeway::dataplane::Gateway>> started = causeway::dataplane::Gateway::Start(*dp);
     if (!started.ok()) return Fail(std::string(started.status().message()));
     gateway = *std::move(started);

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <string>
 
+#include "dataplane/eal_policy.h"
 #include "dataplane/worker_context.h"
 
 namespace causeway::dataplane {
@@ -66,16 +67,11 @@ bool StartEal() {
     }
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
-    // EAL starts under the default policy: run under `chrt -f`, its control threads inherit the
-    // real-time policy and the main thread's polling for them to start starves them (minutes of
-    // kernel time). The benchmark itself runs with the caller's policy again.
-    const int policy = sched_getscheduler(0);
-    sched_param param{};
-    sched_getparam(0, &param);
-    const sched_param normal{};
-    sched_setscheduler(0, SCHED_OTHER, &normal);
-    const bool ok = rte_eal_init(static_cast<int>(argv.size()), argv.data()) >= 0;
-    sched_setscheduler(0, policy, &param);
+    // EAL starts under the normal policy (eal_policy.h); the benchmark itself, on the main lcore,
+    // runs with the caller's (`chrt -f 50`) again.
+    SchedulingPolicy caller;
+    const bool ok = InitEalUnderNormalPolicy(static_cast<int>(argv.size()), argv.data(), &caller) >= 0;
+    ApplyToCurrentThread(caller);
     if (!ok) return false;
     // Leave no runtime directory behind (--no-shconf still creates one).
     static std::string runtime_dir = "/var/run/dpdk/" + prefix;

@@ -9,12 +9,13 @@ Root is needed for DPDK's runtime directory: exits 77 (skipped) otherwise.
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+from daemon_process import clean_up, stop
 
 causewayd, causewayctl, configs = sys.argv[1], sys.argv[2], sys.argv[3]
 if os.geteuid() != 0:
@@ -115,19 +116,10 @@ endpoints:
     check(costs.get("dataplane") is True and costs.get("gateway_cluster") == "cluster-a",
           "causewayctl costs reads the dataplane's zone pairs: %r" % r.stdout[:200])
 
-    daemon.send_signal(signal.SIGTERM)
-    try:
-        code = daemon.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        code = None
+    code = stop(daemon, timeout=10)
     check(code == 0, "SIGTERM stops causewayd cleanly (exit %s)" % code)
 finally:
-    if daemon.poll() is None:
-        daemon.kill()
-        daemon.wait()
-    print(daemon.stdout.read())
-    shutil.rmtree(work, ignore_errors=True)
-    shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
+    clean_up(daemon, work, prefix)
 
 print("%d passed, %d failed" % (len(passed), len(failed)))
 sys.exit(1 if failed else 0)
