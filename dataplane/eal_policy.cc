@@ -12,9 +12,9 @@ int InitEalUnderNormalPolicy(int argc, char** argv, SchedulingPolicy* saved) {
   return rte_eal_init(argc, argv);
 }
 
-bool ApplyToCurrentThread(const SchedulingPolicy& p) {
-  if (p.policy == SCHED_OTHER) return true;
-  return pthread_setschedparam(pthread_self(), p.policy, &p.param) == 0;
+int ApplyToCurrentThread(const SchedulingPolicy& p) {
+  if (p.policy == SCHED_OTHER) return 0;
+  return pthread_setschedparam(pthread_self(), p.policy, &p.param);
 }
 
 }  // namespace causeway::dataplane

@@ -2,10 +2,11 @@
 //
 // rte_eal_init creates EAL's control threads (interrupts, telemetry, multi-process) and the lcore
 // threads, and each inherits the policy of the thread that creates it. Under a real-time policy the
-// main thread's waiting for the control threads to come up starves them: 7 s to start with one
-// lcore on one CPU here, minutes in a busy benchmark. So EAL starts under SCHED_OTHER, its control
-// threads stay there, and only the packet workers take the caller's policy back, each on its own
-// thread as it starts (Gateway's workers do; a benchmark's main lcore too).
+// main thread's waiting for the control threads to come up starves them: with one lcore on one CPU
+// the product causewayd did not listen within 60 s, and a busy benchmark took minutes to start.
+// So EAL starts under SCHED_OTHER, its control threads stay there, and only the packet workers
+// take the caller's policy back, each on its own thread as it starts (Gateway's workers do; a
+// benchmark's main lcore too).
 #ifndef CAUSEWAY_DATAPLANE_EAL_POLICY_H_
 #define CAUSEWAY_DATAPLANE_EAL_POLICY_H_
 
@@ -22,8 +23,9 @@ struct SchedulingPolicy {
 // had before. The calling thread stays under SCHED_OTHER. Returns what rte_eal_init returned.
 int InitEalUnderNormalPolicy(int argc, char** argv, SchedulingPolicy* saved);
 
-// Gives the calling thread `p` (a no-op for SCHED_OTHER); false when the system refuses.
-bool ApplyToCurrentThread(const SchedulingPolicy& p);
+// Gives the calling thread `p` (nothing to do for SCHED_OTHER); 0, or the error number when the
+// system refuses (EPERM without CAP_SYS_NICE).
+int ApplyToCurrentThread(const SchedulingPolicy& p);
 
 }  // namespace causeway::dataplane
 

@@ -9,7 +9,6 @@
 #include <rte_pdump.h>
 #include <rte_ring.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -35,9 +34,9 @@ namespace {
 
 int LaunchWorker(void* arg) {
   auto* w = static_cast<Gateway::Worker*>(arg);
-  if (!ApplyToCurrentThread(*w->policy)) {
+  if (const int error = ApplyToCurrentThread(*w->policy); error != 0) {
     std::fprintf(stderr, "causewayd: worker %u keeps the normal scheduling policy: %s\n", w->ctx.worker_id,
-                 std::strerror(errno));
+                 std::strerror(error));
   }
   RunWorker(w->ctx, *w->store, w->ports, *w->loop, *w->stop);
   return 0;
