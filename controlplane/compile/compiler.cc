@@ -296,24 +296,14 @@ absl::StatusOr<Compiler::Result> Compiler::Compile(const state::Model& m, uint64
       // Copied, not moved: a later service of this call may fail to compile, and the cache must
       // then still hold this one whole (its compiled form already lives in the snapshot: cheap).
       Cached& c = next.emplace(key, cached->second).first->second;
-      snap->services.push_back(last_snapshot_->services[c.index]);
-      c.index = snap->services.size() - 1;
-      if (c.write_index) {
-        snap->services.push_back(last_snapshot_->services[*c.write_index]);
-        c.write_index = snap->services.size() - 1;
-      }
+      std::optional<snapshot::CompiledService> write;
+      if (c.write_index) write = last_snapshot_->services[*c.write_index];
+      Place(c, last_snapshot_->services[c.index], std::move(write), *snap);
     } else {
       absl::StatusOr<Cached> compiled = CompileService(m, key, *entry, overlay, partition);
       if (!compiled.ok()) return compiled.status();
       Cached& c = next.emplace(key, *std::move(compiled)).first->second;
-      snap->services.push_back(std::move(c.compiled));
-      c.index = snap->services.size() - 1;
-      if (c.write_view) {
-        snap->services.push_back(*std::move(c.write_view));
-        c.write_index = snap->services.size() - 1;
-      }
-      c.compiled = {};
-      c.write_view.reset();
+      Place(c, std::exchange(c.compiled, {}), std::exchange(c.write_view, std::nullopt), *snap);
       ++result.recompiled;
     }
   }
@@ -324,6 +314,17 @@ absl::StatusOr<Compiler::Result> Compiler::Compile(const state::Model& m, uint64
   PruneBackendIds(m);
   result.snapshot = std::move(snap);
   return result;
+}
+
+void Compiler::Place(Cached& c, snapshot::CompiledService main, std::optional<snapshot::CompiledService> write,
+                     snapshot::CompiledSnapshot& snap) {
+  snap.services.push_back(std::move(main));
+  c.index = snap.services.size() - 1;
+  c.write_index.reset();
+  if (write) {
+    snap.services.push_back(*std::move(write));
+    c.write_index = snap.services.size() - 1;
+  }
 }
 
 void Compiler::PruneBackendIds(const state::Model& m) {

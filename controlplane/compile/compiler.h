@@ -105,6 +105,9 @@ class Compiler {
   // One compiled table set: the backends the views use, the slots remapped onto them.
   snapshot::CompiledService CompileView(const state::Model& m, const std::string& id_key, const ServiceInputs& in,
                                         const topology::ServiceTables& tables);
+  // Appends a service's view (and its write-port view, if any) to `snap`, and notes in `c` where.
+  static void Place(Cached& c, snapshot::CompiledService main, std::optional<snapshot::CompiledService> write,
+                    snapshot::CompiledSnapshot& snap);
   uint32_t ServiceId(const std::string& id_key);
   uint32_t BackendId(const maglev::EndpointKey& key);
   // Forgets the ids of backends that left (a backend that comes back gets a new id).
