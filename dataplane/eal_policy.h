@@ -14,17 +14,26 @@
 
 namespace causeway::dataplane {
 
+// A real-time policy (SCHED_FIFO or SCHED_RR) set aside for the packet workers; SCHED_OTHER when
+// there was none (then nothing was changed and nothing is to be applied).
 struct SchedulingPolicy {
   int policy = SCHED_OTHER;
   sched_param param{};
+  static bool IsRealTime(int policy) { return policy == SCHED_FIFO || policy == SCHED_RR; }
+  bool realtime() const { return IsRealTime(policy); }
 };
 
-// rte_eal_init(argc, argv) with the calling thread under SCHED_OTHER; `saved` gets the policy it
-// had before. The calling thread stays under SCHED_OTHER. Returns what rte_eal_init returned.
+// rte_eal_init(argc, argv). When the calling thread runs under a real-time policy, it is moved to
+// SCHED_OTHER first and stays there; `saved` gets the real-time policy. Returns what rte_eal_init
+// returned.
+//
+// With a single lcore the worker runs on the main thread, pinned to the CPU every other thread
+// shares: under a real-time policy those threads get only what the worker leaves, which is little
+// with no idle sleep (Gateway warns).
 int InitEalUnderNormalPolicy(int argc, char** argv, SchedulingPolicy* saved);
 
-// Gives the calling thread `p` (nothing to do for SCHED_OTHER); 0, or the error number when the
-// system refuses (EPERM without CAP_SYS_NICE).
+// Gives the calling thread `p` if it is a real-time policy (else nothing to do); 0, or the error
+// number when the system refuses (EPERM without CAP_SYS_NICE).
 int ApplyToCurrentThread(const SchedulingPolicy& p);
 
 }  // namespace causeway::dataplane

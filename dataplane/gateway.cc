@@ -179,6 +179,11 @@ void Gateway::Run(const std::atomic<bool>& stop) {
     ControlLoop(stop);
     rte_eal_mp_wait_lcore();
   } else {
+    if (options_.worker_policy.realtime() && options_.loop.idle_sleep_us == 0) {
+      std::fprintf(stderr, "causewayd: one lcore, a real-time worker and no idle sleep: the control thread and "
+                           "the rest share the worker's CPU and get only what the kernel's real-time throttle "
+                           "leaves (give the workers an idle sleep, or a second lcore)\n");
+    }
     // Not an EAL thread: it allocates mbufs without a per-lcore cache and touches no queue.
     std::thread control([this, &stop] { ControlLoop(stop); });
     LaunchWorker(workers_[0].get());

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "controlplane/server/allocator_tuning.h"
@@ -228,6 +229,8 @@ absl::Status ControlPlane::PublishRound(Round& round) {
   // Writing the state to disk (mostly fsync) and compiling the tables are independent: do both at
   // once, and tell nobody until both are done.
   absl::Status persisted;
+  // The writer refers to `persisted` and `round`: waited for on every way out of this scope.
+  absl::Cleanup wait_for_writer = [this] { writer_.Wait(); };
   if (files_ != nullptr && round.state_changed) {
     // Both threads only read round.model.
     writer_.Start([&] {
@@ -236,7 +239,7 @@ absl::Status ControlPlane::PublishRound(Round& round) {
     });
   }
   absl::StatusOr<compile::Compiler::Result> compiled = compiler_.Compile(round.model, round.version, round.overlay, round.partition);
-  writer_.Wait();
+  std::move(wait_for_writer).Invoke();
   if (!compiled.ok()) return compiled.status();
   if (!persisted.ok()) return absl::InternalError(absl::StrCat("persisting state: ", persisted.message()));
   // A round for the leases alone that changed no service (all KEEP) has nothing new for the dataplane.

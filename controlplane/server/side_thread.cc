@@ -17,6 +17,8 @@ SideThread::~SideThread() {
 
 void SideThread::Start(absl::AnyInvocable<void() &&> job) {
   absl::MutexLock lock(&mu_);
+  // One job at a time: a second Start never replaces a job that has not run.
+  mu_.Await(absl::Condition(+[](bool* busy) { return !*busy; }, &busy_));
   job_ = std::move(job);
   busy_ = true;
 }
@@ -36,6 +38,7 @@ void SideThread::Loop() {
     job_ = nullptr;
     mu_.Unlock();
     std::move(job)();
+    job = nullptr;  // what it holds goes before Wait returns, not after
     mu_.Lock();
     busy_ = false;
   }

@@ -23,8 +23,8 @@ class SideThread {
   SideThread(const SideThread&) = delete;
   SideThread& operator=(const SideThread&) = delete;
 
-  // Runs `job` on the thread. The previous job must have been waited for (one caller at a time:
-  // the thread running a round).
+  // Runs `job` on the thread, once the previous job (if any) has run. The caller waits for it
+  // with Wait before anything the job refers to goes away.
   void Start(absl::AnyInvocable<void() &&> job) ABSL_LOCKS_EXCLUDED(mu_);
   // Returns once the job Start gave last has run (at once if there is none).
   void Wait() ABSL_LOCKS_EXCLUDED(mu_);

@@ -2,8 +2,9 @@
 """causewayd started under a real-time policy (`chrt -f 10 causewayd ...`): the packet worker runs
 SCHED_FIFO, and every other thread — EAL's interrupt and telemetry threads, gRPC's, the control
 thread — keeps SCHED_OTHER, so EAL's start-up is not starved (before: every thread inherited
-SCHED_FIFO, and one lcore on one CPU took ~7 s to start). Once with one lcore (the worker on the
-main thread, pinned with the process to one CPU), once with two (the worker on rte-worker-N).
+SCHED_FIFO, and with one lcore on one CPU causewayd did not listen within 60 s). Once with one
+lcore (the worker on the main thread, pinned with the process to one CPU), once with two (the
+worker on rte-worker-N).
 
 A real causewayd (net_null port, --no-huge). Needs root (DPDK's runtime directory, chrt -f):
 exits 77 (skipped) otherwise.
@@ -30,9 +31,14 @@ def check(cond, what):
 
 
 def threads(pid):
-    """(name, policy, rt priority) of every thread of `pid` (policy 0: SCHED_OTHER, 1: SCHED_FIFO)."""
+    """(name, policy, rt priority, tid) of every thread of `pid` (policy 0: SCHED_OTHER, 1:
+    SCHED_FIFO); empty if the process is gone."""
     out = []
-    for tid in os.listdir("/proc/%d/task" % pid):
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return out
+    for tid in tids:
         try:
             with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
                 name = f.read().strip()
@@ -41,8 +47,18 @@ def threads(pid):
         except OSError:
             continue  # the thread just ended
         # After "(comm)": field 3 is fields[0], so rt_priority (40) and policy (41) are [37], [38].
-        out.append((name, int(fields[38]), int(fields[37])))
+        out.append((name, int(fields[38]), int(fields[37]), int(tid)))
     return sorted(out)
+
+
+def settled(pid, deadline):
+    """The threads once exactly one of them is real-time (the worker has applied its policy), or
+    as they are at `deadline`."""
+    while True:
+        seen = threads(pid)
+        if sum(1 for t in seen if t[1] != 0) == 1 or time.time() > deadline:
+            return seen
+        time.sleep(0.05)
 
 
 def run(lcores, pin, label):
@@ -50,6 +66,7 @@ def run(lcores, pin, label):
     work = tempfile.mkdtemp(prefix="causewayd-rt-")
     sock = os.path.join(work, "causeway.sock")
     cmd = ["taskset", "-c", pin, "chrt", "-f", "10", causewayd, "--listen=unix:" + sock,
+           "--state_dir=" + os.path.join(work, "state"),
            "--config=" + os.path.join(configs, "north-south.yaml"), "--idle_sleep_us=1000",
            "--", "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--file-prefix", prefix,
            "--log-level=error", "--vdev=net_null0", "-l", lcores]
@@ -61,13 +78,13 @@ def run(lcores, pin, label):
         took = time.time() - start
         check(os.path.exists(sock), "%s: causewayd under chrt -f 10 listens after %.1f s" % (label, took))
         check(took < 5, "%s: within 5 s" % label)
-        time.sleep(0.3)  # the worker applies its policy as it starts
-        seen = threads(daemon.pid)
+        seen = settled(daemon.pid, time.time() + 5)
+        check(daemon.poll() is None, "%s: and keeps running" % label)
         fifo = [t for t in seen if t[1] != 0]
-        check(len(fifo) == 1 and fifo[0][1:] == (1, 10),
+        check(len(fifo) == 1 and fifo[0][1:3] == (1, 10),
               "%s: one thread, the worker, is SCHED_FIFO 10: %s" % (label, fifo))
         if lcores.count(",") == 0:
-            check(len(fifo) == 1 and fifo[0][0] == "causewayd", "%s: the worker is the main thread" % label)
+            check(len(fifo) == 1 and fifo[0][3] == daemon.pid, "%s: the worker is the main thread" % label)
         else:
             check(len(fifo) == 1 and fifo[0][0].startswith("rte-worker"), "%s: the worker is an lcore thread" % label)
         named = {t[0]: t[1] for t in seen}

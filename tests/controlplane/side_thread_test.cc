@@ -46,6 +46,18 @@ TEST(SideThread, RunsBesideTheCaller) {
   EXPECT_TRUE(released);
 }
 
+TEST(SideThread, ASecondStartWaitsForTheFirstJobInsteadOfReplacingIt) {
+  SideThread side;
+  std::vector<int> ran;  // written by the side thread only
+  side.Start([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ran.push_back(1);
+  });
+  side.Start([&] { ran.push_back(2); });
+  side.Wait();
+  EXPECT_EQ(ran, (std::vector<int>{1, 2}));
+}
+
 TEST(SideThread, WaitWithoutAJobReturnsAtOnce) {
   SideThread side;
   side.Wait();
