@@ -15,17 +15,18 @@ SideThread::~SideThread() {
   thread_.join();
 }
 
+void SideThread::AwaitIdle() { mu_.Await(absl::Condition(+[](bool* busy) { return !*busy; }, &busy_)); }
+
 void SideThread::Start(absl::AnyInvocable<void() &&> job) {
   absl::MutexLock lock(&mu_);
-  // One job at a time: a second Start never replaces a job that has not run.
-  mu_.Await(absl::Condition(+[](bool* busy) { return !*busy; }, &busy_));
+  AwaitIdle();  // one job at a time: a second Start never replaces a job that has not run
   job_ = std::move(job);
   busy_ = true;
 }
 
 void SideThread::Wait() {
   absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(+[](bool* busy) { return !*busy; }, &busy_));
+  AwaitIdle();
 }
 
 void SideThread::Loop() {

@@ -31,6 +31,8 @@ class SideThread {
 
  private:
   void Loop();
+  // Until no job is given and unfinished.
+  void AwaitIdle() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   absl::AnyInvocable<void() &&> job_ ABSL_GUARDED_BY(mu_);

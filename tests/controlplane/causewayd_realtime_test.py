@@ -61,11 +61,12 @@ def settled(pid, deadline):
         time.sleep(0.05)
 
 
-def run(lcores, pin, label):
+def run(lcores, label):
+    """causewayd on EAL lcores `lcores` (CPU numbers), the process pinned to those CPUs."""
     prefix = "cwrt%d%s" % (os.getpid(), label)
     work = tempfile.mkdtemp(prefix="causewayd-rt-")
     sock = os.path.join(work, "causeway.sock")
-    cmd = ["taskset", "-c", pin, "chrt", "-f", "10", causewayd, "--listen=unix:" + sock,
+    cmd = ["taskset", "-c", lcores, "chrt", "-f", "10", causewayd, "--listen=unix:" + sock,
            "--state_dir=" + os.path.join(work, "state"),
            "--config=" + os.path.join(configs, "north-south.yaml"), "--idle_sleep_us=1000",
            "--", "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--file-prefix", prefix,
@@ -103,9 +104,9 @@ if probe.returncode != 0:
     sys.exit(77)
 
 cpus = sorted(os.sched_getaffinity(0))
-run(str(cpus[0]), str(cpus[0]), "one-lcore")
+run(str(cpus[0]), "one-lcore")
 if len(cpus) >= 2:
-    run("%d,%d" % (cpus[0], cpus[1]), "%d,%d" % (cpus[0], cpus[1]), "two-lcores")
+    run("%d,%d" % (cpus[0], cpus[1]), "two-lcores")
 else:
     print("skip two-lcores: one CPU allowed")
 
