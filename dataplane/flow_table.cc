@@ -40,6 +40,7 @@ absl::StatusOr<std::unique_ptr<FlowTable>> FlowTable::Create(const FlowTableConf
     return absl::ResourceExhaustedError(absl::StrCat("flow table of ", config.capacity,
                                                      " entries: ", rte_strerror(rte_errno)));
   }
+  t->buckets_.Locate(t->hash_, config.capacity, name.c_str());
   t->positions_ = static_cast<uint32_t>(rte_hash_max_key_id(t->hash_)) + 1;
   if (!t->entries_.Allocate(t->positions_, config.socket_id, "cw_flow_entries")) {
     return absl::ResourceExhaustedError(absl::StrCat("flow table of ", config.capacity, " entries: no memory for them"));
@@ -52,9 +53,28 @@ FlowTable::~FlowTable() {
 }
 
 void FlowTable::LookupBulk(const FlowKey* const* keys, uint32_t* signatures, uint32_t n,
-                           int32_t* positions) const {
-  rte_hash_lookup_with_hash_bulk(hash_, reinterpret_cast<const void**>(const_cast<const FlowKey**>(keys)),
-                                 signatures, n, positions);
+                           int32_t* positions) {
+  const auto** all = reinterpret_cast<const void**>(const_cast<const FlowKey**>(keys));
+  // The primary buckets first (see HashBuckets); rte_hash's own lookup, both buckets, for the rest:
+  // keys placed in their alternative bucket, and absent ones.
+  if (!buckets_.located()) {
+    slow_lookups_ += n;
+    rte_hash_lookup_with_hash_bulk(hash_, all, signatures, n, positions);
+    return;
+  }
+  uint32_t misses[HashBuckets::kMaxKeys];
+  const uint32_t missed = buckets_.LookupPrimary(all, signatures, n, positions, misses);
+  if (missed == 0) return;
+  slow_lookups_ += missed;
+  const void* miss_keys[HashBuckets::kMaxKeys];
+  uint32_t miss_sigs[HashBuckets::kMaxKeys];
+  int32_t miss_positions[HashBuckets::kMaxKeys];
+  for (uint32_t j = 0; j < missed; ++j) {
+    miss_keys[j] = all[misses[j]];
+    miss_sigs[j] = signatures[misses[j]];
+  }
+  rte_hash_lookup_with_hash_bulk(hash_, miss_keys, miss_sigs, missed, miss_positions);
+  for (uint32_t j = 0; j < missed; ++j) positions[misses[j]] = miss_positions[j];
 }
 
 int32_t FlowTable::Insert(const FlowKey& key, uint32_t signature) {

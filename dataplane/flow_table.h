@@ -2,7 +2,8 @@
 // flows keep their backend when Maglev tables change. One rte_hash per worker (no sharing, no
 // locks), keyed by FlowKey with the table's own keyed signature (FlowSignature: cheap, so an
 // established flow never pays for the SipHash flow hash), plus an array of entries indexed by the
-// position rte_hash returns.
+// position rte_hash returns. Lookups read each key's primary bucket first (HashBuckets) and ask
+// rte_hash only for the keys not found there.
 //
 // Timeouts are TCP-aware: a flow that has only sent a SYN, or has sent FIN/RST, is forgotten soon;
 // an established TCP flow or a UDP flow lives longer. Expiry is lazy (an expired entry found by a
@@ -18,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "dataplane/flow_hash.h"
+#include "dataplane/hash_buckets.h"
 #include "dataplane/hugepage_array.h"
 
 struct rte_hash;
@@ -72,8 +74,16 @@ class FlowTable {
   FlowTable& operator=(const FlowTable&) = delete;
 
   uint32_t Signature(const FlowKey& key) const { return FlowSignature(signature_key_, key); }
-  // Bulk lookup of up to 32 keys; positions[i] is the entry's position or negative when absent.
-  void LookupBulk(const FlowKey* const* keys, uint32_t* signatures, uint32_t n, int32_t* positions) const;
+  // Starts fetching the bucket a lookup of `signature` reads first (see HashBuckets); call it as
+  // soon as the signature is known.
+  void PrefetchPrimary(uint32_t signature) const { buckets_.PrefetchPrimary(signature); }
+  // True when lookups read primary buckets first (HashBuckets checked out on this DPDK).
+  bool fast_lookup() const { return buckets_.located(); }
+  // Bulk lookup of up to HashBuckets::kMaxKeys keys; positions[i] is the entry's position or negative when absent.
+  void LookupBulk(const FlowKey* const* keys, uint32_t* signatures, uint32_t n, int32_t* positions);
+  // Keys the primary-bucket lookup did not find, so rte_hash's own lookup was asked for them (new
+  // flows, and the few keys placed in their alternative bucket); every key when !fast_lookup().
+  uint64_t slow_lookups() const { return slow_lookups_; }
   // Adds `key`; returns its position or -1 when the table is full.
   int32_t Insert(const FlowKey& key, uint32_t signature);
   FlowEntry& entry(int32_t position) { return entries_[position]; }
@@ -96,9 +106,11 @@ class FlowTable {
   FlowTableConfig config_;
   FlowSignatureKey signature_key_;
   rte_hash* hash_ = nullptr;
+  HashBuckets buckets_;
   HugepageArray<FlowEntry> entries_;
   uint32_t positions_ = 0;  // number of positions rte_hash may return
   uint32_t sweep_cursor_ = 0;
+  uint64_t slow_lookups_ = 0;
 };
 
 // The state a flow moves to when a packet with `tcp_flags` is seen (UDP flows stay kUdp).

@@ -50,6 +50,7 @@ void NatStage::AddForward(rte_mbuf* m, const ParsedPacket* p, const ServiceRoute
   // The same pod address in two islands is two flows: the tunnel's far end is part of the key.
   keys_[k].words[5] = peer != nullptr ? peer->tag : 0;
   signatures_[k] = ctx_.nat->Signature(keys_[k]);
+  ctx_.nat->PrefetchPrimary(signatures_[k]);
   key_ptrs_[k] = &keys_[k];
   forward_[k] = Forward{m, p, svc, target, peer};
 }
@@ -90,6 +91,8 @@ void NatStage::PrefetchSession(int32_t index) const {
   rte_prefetch0(line);
   rte_prefetch0(line + RTE_CACHE_LINE_SIZE);
 }
+
+static_assert(kBurstSize <= HashBuckets::kMaxKeys, "a burst's keys go to one NAT-table lookup");
 
 void NatStage::Run() {
   int32_t indexes[kBurstSize];

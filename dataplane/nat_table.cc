@@ -32,6 +32,7 @@ absl::StatusOr<std::unique_ptr<NatTable>> NatTable::Create(const NatTableConfig&
   if (t->hash_ == nullptr) {
     return absl::ResourceExhaustedError(absl::StrCat("NAT table of ", n, " sessions: ", rte_strerror(rte_errno)));
   }
+  t->buckets_.Locate(t->hash_, p.entries, name.c_str());
   if (!t->sessions_.Allocate(n, SOCKET_ID_ANY, "cw_nat_sessions")) {
     return absl::ResourceExhaustedError(absl::StrCat("NAT table of ", n, " sessions: no memory for them"));
   }
@@ -50,12 +51,30 @@ NatTable::~NatTable() {
 
 void NatTable::LookupBulk(const FlowKey* const* keys, const uint32_t* signatures, uint32_t n,
                           int32_t* indexes) const {
-  void* data[64];
+  const auto** all = reinterpret_cast<const void**>(const_cast<const FlowKey**>(keys));
+  // As the flow table: primary buckets first (HashBuckets), rte_hash's own lookup for the rest.
+  uint32_t misses[HashBuckets::kMaxKeys];
+  uint32_t missed = n;
+  if (buckets_.located()) {
+    int32_t positions[HashBuckets::kMaxKeys];
+    uintptr_t data[HashBuckets::kMaxKeys];
+    missed = buckets_.LookupPrimary(all, signatures, n, positions, misses, data);
+    for (uint32_t i = 0; i < n; ++i) indexes[i] = positions[i] >= 0 ? static_cast<int32_t>(data[i]) : -1;
+    if (missed == 0) return;
+  } else {
+    for (uint32_t i = 0; i < n; ++i) misses[i] = i;
+  }
+  const void* miss_keys[HashBuckets::kMaxKeys];
+  uint32_t miss_sigs[HashBuckets::kMaxKeys];
+  void* miss_data[HashBuckets::kMaxKeys];
+  for (uint32_t j = 0; j < missed; ++j) {
+    miss_keys[j] = all[misses[j]];
+    miss_sigs[j] = signatures[misses[j]];
+  }
   uint64_t hits = 0;
-  rte_hash_lookup_with_hash_bulk_data(hash_, reinterpret_cast<const void**>(const_cast<const FlowKey**>(keys)),
-                                      const_cast<uint32_t*>(signatures), n, &hits, data);
-  for (uint32_t i = 0; i < n; ++i) {
-    indexes[i] = (hits >> i) & 1 ? static_cast<int32_t>(reinterpret_cast<uintptr_t>(data[i])) : -1;
+  rte_hash_lookup_with_hash_bulk_data(hash_, miss_keys, miss_sigs, missed, &hits, miss_data);
+  for (uint32_t j = 0; j < missed; ++j) {
+    indexes[misses[j]] = (hits >> j) & 1 ? static_cast<int32_t>(reinterpret_cast<uintptr_t>(miss_data[j])) : -1;
   }
 }
 

@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "dataplane/flow_hash.h"
 #include "dataplane/flow_table.h"
+#include "dataplane/hash_buckets.h"
 #include "dataplane/hugepage_array.h"
 
 struct rte_hash;
@@ -113,6 +114,9 @@ class NatTable {
   NatTable& operator=(const NatTable&) = delete;
 
   uint32_t Signature(const FlowKey& key) const { return FlowSignature(signature_key_, key); }
+  // Starts fetching the bucket a lookup of `signature` reads first (see HashBuckets).
+  void PrefetchPrimary(uint32_t signature) const { buckets_.PrefetchPrimary(signature); }
+  bool fast_lookup() const { return buckets_.located(); }
   // Bulk lookup of forward keys; indexes[i] is the session's index or negative when absent.
   void LookupBulk(const FlowKey* const* keys, const uint32_t* signatures, uint32_t n, int32_t* indexes) const;
 
@@ -155,6 +159,7 @@ class NatTable {
   uint16_t own_first_ = 0;  // first port this worker owns
   FlowSignatureKey signature_key_;
   rte_hash* hash_ = nullptr;
+  HashBuckets buckets_;
   HugepageArray<NatSession> sessions_;
   // Per SNAT address: its free session indexes, first in first out, so that a port is reused as late
   // as possible (a stray late reply to an ended session then finds no session, not a new one).

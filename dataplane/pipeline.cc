@@ -131,6 +131,7 @@ class Burst {
     const uint16_t k = pending_count_++;
     MakeFlowKey(l3, p, keys_[k]);
     signatures_[k] = ctx_.flows->Signature(keys_[k]);
+    ctx_.flows->PrefetchPrimary(signatures_[k]);
     key_ptrs_[k] = &keys_[k];
     pending_[k] = Pending{m, svc, &p};
   }
@@ -171,6 +172,7 @@ class Burst {
     nat_.AddForward(m, &p, nullptr, target, peer);
   }
 
+  static_assert(kBurstSize <= HashBuckets::kMaxKeys, "a burst's keys go to one flow-table lookup");
   void ForwardPending() {
     FlowTable& flows = *ctx_.flows;
     int32_t positions[kBurstSize];
