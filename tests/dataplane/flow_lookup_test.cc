@@ -89,8 +89,8 @@ TEST(FlowLookupTest, ShortSignatureZeroIsNotAnEmptySlot) {
   EXPECT_EQ(Lookup(*t, absent, sig), std::vector<int32_t>{-ENOENT});
 }
 
-// What the fast path is for: in a table at most half full (as causewayd and the benchmarks size
-// theirs), nearly every present key is found in its primary bucket, without rte_hash's lookup.
+// What the fast path is for: in a table half full (the benchmarks' load), nearly every present key
+// is found in its primary bucket, without rte_hash's lookup.
 TEST(FlowLookupTest, AtHalfLoadPresentKeysAreFoundInTheirPrimaryBucket) {
   auto t = MakeTable(65536);
   std::vector<FlowKey> keys;
