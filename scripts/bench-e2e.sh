@@ -178,7 +178,13 @@ EOF
     return 1
   fi
   # The daemon itself (`$pid` is the subshell around ip netns exec): what `only` stops and goes on.
-  CAUSEWAYD_PID=$(pgrep -f "causewayd.*--file-prefix=$CW_LAB_PREFIX-a" | head -n 1)
+  # The prefix is matched whole ("cw-a", not "cw-ab" of another lab) and must name one process.
+  CAUSEWAYD_PID=$(pgrep -f "causewayd .*--file-prefix=$CW_LAB_PREFIX-a( |\$)")
+  if [ "$(wc -w <<<"$CAUSEWAYD_PID")" != 1 ]; then
+    CAUSEWAY_STATUS="causeway full-NAT not measured: not one causewayd with --file-prefix=$CW_LAB_PREFIX-a (${CAUSEWAYD_PID:-none})"
+    CAUSEWAYD_PID=
+    return 1
+  fi
   TARGET[causeway]="$CAUSEWAY_VIP:$LAB_VIP_PORT"
   SYSTEMS+=(causeway)
   CAUSEWAY_STATUS=ok
