@@ -40,7 +40,7 @@ absl::StatusOr<std::unique_ptr<FlowTable>> FlowTable::Create(const FlowTableConf
     return absl::ResourceExhaustedError(absl::StrCat("flow table of ", config.capacity,
                                                      " entries: ", rte_strerror(rte_errno)));
   }
-  t->buckets_.Locate(t->hash_, config.capacity, name.c_str());
+  if (config.primary_bucket_lookup) t->buckets_.Locate(t->hash_, config.capacity, name.c_str());
   t->positions_ = static_cast<uint32_t>(rte_hash_max_key_id(t->hash_)) + 1;
   if (!t->entries_.Allocate(t->positions_, config.socket_id, "cw_flow_entries")) {
     return absl::ResourceExhaustedError(absl::StrCat("flow table of ", config.capacity, " entries: no memory for them"));

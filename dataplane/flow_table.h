@@ -64,6 +64,9 @@ struct FlowTableConfig {
   int socket_id = -1;             // SOCKET_ID_ANY
   // The signature key; absent: drawn at random (rte_rand) when the table is made.
   std::optional<FlowSignatureKey> signature_key;
+  // False: every lookup is rte_hash's own, as when HashBuckets does not recognise the table (for
+  // tests of that path and for comparisons).
+  bool primary_bucket_lookup = true;
 };
 
 class FlowTable {

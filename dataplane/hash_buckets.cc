@@ -1,8 +1,11 @@
 #include "dataplane/hash_buckets.h"
 
+#include <rte_debug.h>
 #include <rte_hash.h>
 
+#ifdef __SSE2__
 #include <emmintrin.h>
+#endif
 
 #include <cstddef>
 #include <cstdio>
@@ -56,32 +59,41 @@ static_assert(sizeof(RteHashBucket) == HashBuckets::kBucketBytes);
 bool IsPowerOfTwo(uint32_t x) { return x != 0 && (x & (x - 1)) == 0; }
 
 // The layout believed only if the table's own fields agree with what it was made with and a probe
-// key added with a known signature shows up in the bucket and key slot computed here.
+// key added with a known signature and data shows up in the bucket, key slot and data word computed
+// here. Tables with concurrent writers or deferred frees are refused before any probe: their
+// lookups need rte_hash's locking, and their deleted slots are not free at once.
 bool Checked(const RteHashHead* head, rte_hash* h, uint32_t entries) {
   constexpr uint32_t key_len = sizeof(FlowKey);
   FlowKey probe_key;
   probe_key.words.fill(~uint64_t{0});  // family byte 0xff: no flow has it
   if (head->entries != entries || head->key_len != key_len || !IsPowerOfTwo(head->num_buckets) ||
       head->bucket_bitmask != head->num_buckets - 1 || head->key_entry_size < key_len + sizeof(void*) ||
-      head->key_store == nullptr || head->buckets == nullptr || rte_hash_count(h) != 0) {
+      head->key_store == nullptr || head->buckets == nullptr || rte_hash_count(h) != 0 ||
+      head->readwrite_concur_support != 0 || head->readwrite_concur_lf_support != 0 || head->no_free_on_del != 0) {
     return false;
   }
   // A signature whose primary bucket is not bucket 0, with a short signature that is not 0 (empty).
   const uint32_t signature = 0x5a5a0000u | (0x1a5u & head->bucket_bitmask);
-  const int32_t position = rte_hash_add_key_with_hash(h, &probe_key, signature);
-  if (position < 0) return false;
-  const auto* bucket = static_cast<const RteHashBucket*>(head->buckets) + (signature & head->bucket_bitmask);
+  void* const data = reinterpret_cast<void*>(uintptr_t{0x0123456789abcdefu});
+  if (rte_hash_add_key_with_hash_data(h, &probe_key, signature, data) != 0) return false;
+  const int32_t position = rte_hash_lookup_with_hash(h, &probe_key, signature);
   bool found = false;
-  for (int i = 0; i < 8; ++i) {
-    found |= bucket->sig_current[i] == (signature >> 16) &&
-             bucket->key_idx[i] == static_cast<uint32_t>(position) + 1;
+  if (position >= 0) {
+    const auto* bucket = static_cast<const RteHashBucket*>(head->buckets) + (signature & head->bucket_bitmask);
+    for (int i = 0; i < 8; ++i) {
+      found |= bucket->sig_current[i] == (signature >> 16) &&
+               bucket->key_idx[i] == static_cast<uint32_t>(position) + 1;
+    }
+    // The key store too: slot position + 1 holds the data word, then the key.
+    void* stored = nullptr;
+    rte_hash_get_key_with_position(h, position, &stored);
+    const auto* slot = static_cast<const uint8_t*>(head->key_store) +
+                       (static_cast<size_t>(position) + 1) * head->key_entry_size;
+    void* stored_data = nullptr;
+    std::memcpy(&stored_data, slot, sizeof stored_data);
+    found &= stored == slot + sizeof(void*) && stored_data == data;
   }
-  // The key store too: the stored key sits a pointer's width into slot position + 1.
-  void* stored = nullptr;
-  rte_hash_get_key_with_position(h, position, &stored);
-  const auto* slot = static_cast<const uint8_t*>(head->key_store) +
-                     (static_cast<size_t>(position) + 1) * head->key_entry_size;
-  found &= stored == slot + sizeof(void*);
+  // Deleted again: the table is as empty as it was (its first key will take the probe's slot).
   if (rte_hash_del_key_with_hash(h, &probe_key, signature) != position || rte_hash_count(h) != 0) return false;
   return found;
 }
@@ -103,8 +115,27 @@ bool HashBuckets::Locate(rte_hash* h, uint32_t entries, const char* table) {
   return true;
 }
 
+namespace {
+
+// The slots of `bucket` whose short signature is `short_signature`: bit 2s for slot s.
+uint32_t MatchingSlots(const RteHashBucket* bucket, uint16_t short_signature) {
+#ifdef __SSE2__
+  const __m128i sigs = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bucket->sig_current));
+  const __m128i want = _mm_set1_epi16(static_cast<int16_t>(short_signature));
+  // movemask gives two bits per 16-bit lane: keep the low one.
+  return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi16(sigs, want))) & 0x5555u;
+#else
+  uint32_t slots = 0;
+  for (uint32_t s = 0; s < 8; ++s) slots |= uint32_t{bucket->sig_current[s] == short_signature} << (2 * s);
+  return slots;
+#endif
+}
+
+}  // namespace
+
 uint32_t HashBuckets::LookupPrimary(const void* const* keys, const uint32_t* signatures, uint32_t n,
                                     int32_t* positions, uint32_t* misses, uintptr_t* data) const {
+  RTE_VERIFY(n <= kMaxKeys);  // a programming error, caught at the price of one compare a burst
   auto bucket_of = [this](uint32_t signature) {
     return reinterpret_cast<const RteHashBucket*>(buckets_ + static_cast<uintptr_t>(signature & mask_) * kBucketBytes);
   };
@@ -116,14 +147,11 @@ uint32_t HashBuckets::LookupPrimary(const void* const* keys, const uint32_t* sig
   uint32_t candidates[kMaxKeys];
   for (uint32_t i = 0; i < n; ++i) {
     const RteHashBucket* bucket = bucket_of(signatures[i]);
-    const __m128i sigs = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bucket->sig_current));
-    const __m128i want = _mm_set1_epi16(static_cast<int16_t>(signatures[i] >> 16));
-    // movemask gives two bits per 16-bit lane: keep the low one (slot s is bit 2s).
-    candidates[i] = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi16(sigs, want))) & 0x5555u;
+    candidates[i] = MatchingSlots(bucket, static_cast<uint16_t>(signatures[i] >> 16));
+    // One line each: rte_hash's key slots are 64 bytes here (the data word and the 48-byte key,
+    // rounded up to 16), and its key store is line-aligned.
     for (uint32_t c = candidates[i]; c != 0; c &= c - 1) {
-      const uint8_t* key = stored_key(bucket->key_idx[__builtin_ctz(c) / 2]);
-      rte_prefetch0(key);
-      rte_prefetch0(key + sizeof(FlowKey) - 1);  // a 48-byte key in 56-byte slots often spans two lines
+      rte_prefetch0(stored_key(bucket->key_idx[__builtin_ctz(c) / 2]));
     }
   }
   // Pass 2: whole keys compared.

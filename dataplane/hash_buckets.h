@@ -3,19 +3,21 @@
 // rte_hash's bulk lookup fetches both buckets a key may live in, every time. At a million flows
 // each is a DRAM miss, and the core keeps only ~16 misses in flight: the second bucket costs a
 // burst 32 misses for keys that are almost never there (a key goes to its alternative bucket only
-// when its primary one is full: 0.9% of the keys of a table half full). Reading the
-// primary bucket alone, fetched as soon as the signature is known, and asking rte_hash itself only
-// for the keys not found there, gave +10% established packets per core at 1M flows and at 10k
-// (dataplane/README.md). rte_hash still does everything else: insert, delete, placement, bounds.
+// when its primary one is full: 0.9% of the keys of a table half full). Reading the primary bucket
+// alone, fetched as soon as the signature is known, and asking rte_hash itself only for the keys not
+// found there, gave established flows at 1M +8–18% in interleaved rounds, full-NAT +6%; new flows pay
+// for the extra look, −3–4% (dataplane/README.md). rte_hash still does everything else: insert,
+// delete, placement, bounds.
 //
 // rte_hash has no call for this; its buckets and key store are in a private structure
 // (lib/hash/rte_cuckoo_hash.h). HashBuckets reads them from a declaration of that structure's
 // leading part as DPDK 22.11 lays it out, and believes it only after checking it against the table
-// itself (Locate, in hash_buckets.cc): the fields must agree with what was asked for and, for a
-// probe key added with a known signature, the bucket and key slot computed here must hold that key.
-// If any check fails — another DPDK release, another layout — the table's lookups are rte_hash's
-// own, as before. A key is only ever reported found after its whole stored key compared equal, so
-// no layout mistake that passes the check can give a flow another flow's entry.
+// itself (Locate, in hash_buckets.cc): the fields must agree with what was asked for, the table must
+// have no concurrent writers or deferred frees, and for a probe key added with a known signature and
+// data, the bucket, key slot and data word computed here must hold them. If any check fails —
+// another DPDK release, another layout — the table's lookups are rte_hash's own, as before. A key is
+// only ever reported found after its whole stored key compared equal. x86 uses SSE2 for the
+// signature compare; elsewhere a plain loop.
 #ifndef CAUSEWAY_DATAPLANE_HASH_BUCKETS_H_
 #define CAUSEWAY_DATAPLANE_HASH_BUCKETS_H_
 
@@ -29,9 +31,9 @@ namespace causeway::dataplane {
 
 class HashBuckets {
  public:
-  // For an empty table of FlowKeys made with `entries` and no extra flags (no concurrent writers,
-  // no extendable buckets); false (and a line on stderr naming `table`) if anything does not check
-  // out. A probe key is added and deleted again.
+  // For an empty table of FlowKeys made with `entries` and no concurrent writers or deferred frees
+  // (extendable buckets are fine: keys there are rte_hash's to find); false (and a line on stderr
+  // naming `table`) if anything does not check out. A probe key is added and deleted again.
   bool Locate(rte_hash* h, uint32_t entries, const char* table);
 
   bool located() const { return buckets_ != nullptr; }

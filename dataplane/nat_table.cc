@@ -32,7 +32,7 @@ absl::StatusOr<std::unique_ptr<NatTable>> NatTable::Create(const NatTableConfig&
   if (t->hash_ == nullptr) {
     return absl::ResourceExhaustedError(absl::StrCat("NAT table of ", n, " sessions: ", rte_strerror(rte_errno)));
   }
-  t->buckets_.Locate(t->hash_, p.entries, name.c_str());
+  if (config.primary_bucket_lookup) t->buckets_.Locate(t->hash_, p.entries, name.c_str());
   if (!t->sessions_.Allocate(n, SOCKET_ID_ANY, "cw_nat_sessions")) {
     return absl::ResourceExhaustedError(absl::StrCat("NAT table of ", n, " sessions: no memory for them"));
   }

@@ -104,6 +104,8 @@ struct NatTableConfig {
   uint32_t sweep_per_burst = 8;
   // The forward keys' signature key (FlowSignature); absent: drawn at random when the table is made.
   std::optional<FlowSignatureKey> signature_key;
+  // False: every lookup is rte_hash's own (see FlowTableConfig).
+  bool primary_bucket_lookup = true;
 };
 
 class NatTable {

@@ -1,16 +1,19 @@
-// The flow table's lookup reads each key's primary bucket itself (HashBuckets, from rte_hash's
-// private layout) and asks rte_hash for the rest. These tests hold it to rte_hash's own answers for
-// keys in either bucket, absent keys and keys whose short signature is 0 (as an empty slot's reads),
-// and check that the layout is recognised on this DPDK — or the fast path would be quietly lost.
+// The flow and NAT tables' lookups read each key's primary bucket themselves (HashBuckets, from
+// rte_hash's private layout) and ask rte_hash for the rest. These tests hold them to rte_hash's own
+// answers for keys in either bucket, absent keys, keys whose short signature is 0 (as an empty
+// slot's reads) and bursts mixing all of those, with the fast path and without it, and check that
+// the layout is recognised on this DPDK — or the fast path would be quietly lost.
 #include <gtest/gtest.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
 #include "dataplane/flow_table.h"
 #include "dataplane/hash_buckets.h"
+#include "dataplane/nat_table.h"
 
 namespace causeway::dataplane {
 namespace {
@@ -22,9 +25,10 @@ FlowKey KeyOf(uint64_t i) {
   return k;
 }
 
-std::unique_ptr<FlowTable> MakeTable(uint32_t capacity) {
+std::unique_ptr<FlowTable> MakeTable(uint32_t capacity, bool primary_bucket_lookup = true) {
   FlowTableConfig c;
   c.capacity = capacity;
+  c.primary_bucket_lookup = primary_bucket_lookup;
   auto t = FlowTable::Create(c);
   EXPECT_TRUE(t.ok()) << t.status();
   return std::move(*t);
@@ -50,6 +54,10 @@ TEST(FlowLookupTest, TheLayoutChecksOutOnThisDpdk) {
 // there, the others go to their alternative buckets. Every one is found at the position its insert
 // returned, wherever it went; the same keys with another short signature, and keys never added, are
 // not found.
+// Signature i of a set that all share one primary bucket (low bits 0x2a) with distinct short
+// signatures: after eight, rte_hash puts them in their alternative buckets.
+uint32_t OneBucketSignature(uint32_t i) { return ((0x100u + i * 37) << 16) | 0x2au; }
+
 TEST(FlowLookupTest, KeysInEitherBucketAreFoundAndAbsentOnesAreNot) {
   auto t = MakeTable(4096);
   ASSERT_TRUE(t->fast_lookup());
@@ -58,7 +66,7 @@ TEST(FlowLookupTest, KeysInEitherBucketAreFoundAndAbsentOnesAreNot) {
   std::vector<int32_t> added;
   for (uint32_t i = 0; i < 20; ++i) {
     keys.push_back(KeyOf(i));
-    sigs.push_back(((0x100u + i * 37) << 16) | 0x2au);  // one primary bucket: low bits 0x2a
+    sigs.push_back(OneBucketSignature(i));
     added.push_back(t->Insert(keys.back(), sigs.back()));
     ASSERT_GE(added.back(), 0) << i;
   }
@@ -72,6 +80,70 @@ TEST(FlowLookupTest, KeysInEitherBucketAreFoundAndAbsentOnesAreNot) {
   for (uint32_t i = 0; i < 20; ++i) absent.push_back(KeyOf(1000 + i));
   EXPECT_EQ(Lookup(*t, keys, other_short), std::vector<int32_t>(20, -ENOENT));
   EXPECT_EQ(Lookup(*t, absent, sigs), std::vector<int32_t>(20, -ENOENT));
+}
+
+// One burst mixing keys in their primary bucket, keys in their alternative one and absent keys,
+// a miss after a hit and a hit after a miss: every answer lands at its own index, with the fast path
+// and without it (rte_hash's lookup alone, the path taken when the layout is not recognised).
+TEST(FlowLookupTest, AMixedBurstAnswersEachKeyInItsPlace) {
+  for (const bool fast : {true, false}) {
+    auto t = MakeTable(4096, fast);
+    ASSERT_EQ(t->fast_lookup(), fast);
+    std::vector<FlowKey> keys;
+    std::vector<uint32_t> sigs;
+    std::vector<int32_t> expected;
+    for (uint32_t i = 0; i < 32; ++i) {
+      keys.push_back(KeyOf(i));
+      sigs.push_back(OneBucketSignature(i));
+      // Every third key is never added; of the added ones, those after the eighth are in their
+      // alternative buckets.
+      expected.push_back(i % 3 == 1 ? -ENOENT : t->Insert(keys.back(), sigs.back()));
+      ASSERT_TRUE(i % 3 == 1 || expected.back() >= 0) << i;
+    }
+    // In reverse too, so that the keys in alternative buckets come first.
+    EXPECT_EQ(Lookup(*t, keys, sigs), expected) << "fast " << fast;
+    std::reverse(keys.begin(), keys.end());
+    std::reverse(sigs.begin(), sigs.end());
+    std::reverse(expected.begin(), expected.end());
+    EXPECT_EQ(Lookup(*t, keys, sigs), expected) << "fast " << fast;
+    EXPECT_EQ(t->slow_lookups(), fast ? 2 * (32 - 8) : 2 * 32u) << "fast " << fast;
+  }
+}
+
+// The NAT table the same way: its answers are the sessions' indexes, which rte_hash keeps as the
+// keys' data (read from beside the key on the fast path).
+TEST(FlowLookupTest, NatTableAnswersAMixedBurstWithItsSessionIndexes) {
+  for (const bool fast : {true, false}) {
+    NatTableConfig c;
+    c.plan = NatPortPlan::For(1);
+    c.addresses = 1;
+    c.primary_bucket_lookup = fast;
+    auto made = NatTable::Create(c);
+    ASSERT_TRUE(made.ok()) << made.status();
+    NatTable& nat = **made;
+    ASSERT_EQ(nat.fast_lookup(), fast);
+    // Sessions are handed out first in, first out: burn a few so that an index is not a position.
+    for (uint32_t i = 0; i < 5; ++i) nat.Release(nat.Allocate(KeyOf(100 + i), OneBucketSignature(100 + i) ^ 1u, 1));
+    std::vector<FlowKey> keys;
+    std::vector<uint32_t> sigs;
+    std::vector<int32_t> expected;
+    for (uint32_t i = 0; i < 32; ++i) {
+      keys.push_back(KeyOf(i));
+      sigs.push_back(OneBucketSignature(i));
+      expected.push_back(i % 3 == 1 ? -1 : nat.Allocate(keys.back(), sigs.back(), 1));
+      ASSERT_TRUE(i % 3 == 1 || expected.back() >= 0) << i;
+    }
+    for (int pass = 0; pass < 2; ++pass) {
+      const FlowKey* ptrs[32];
+      for (uint32_t i = 0; i < 32; ++i) ptrs[i] = &keys[i];
+      std::vector<int32_t> indexes(32);
+      nat.LookupBulk(ptrs, sigs.data(), 32, indexes.data());
+      EXPECT_EQ(indexes, expected) << "fast " << fast << " pass " << pass;
+      std::reverse(keys.begin(), keys.end());
+      std::reverse(sigs.begin(), sigs.end());
+      std::reverse(expected.begin(), expected.end());
+    }
+  }
 }
 
 // Short signature 0 is what empty slots read: a key with it is found all the same, from the primary
