@@ -82,7 +82,8 @@ class FlowTable {
   void PrefetchPrimary(uint32_t signature) const { buckets_.PrefetchPrimary(signature); }
   // True when lookups read primary buckets first (HashBuckets checked out on this DPDK).
   bool fast_lookup() const { return buckets_.located(); }
-  // Bulk lookup of up to HashBuckets::kMaxKeys keys; positions[i] is the entry's position or negative when absent.
+  // Bulk lookup of up to HashBuckets::kMaxKeys keys; positions[i] is the entry's position or
+  // negative when absent.
   void LookupBulk(const FlowKey* const* keys, uint32_t* signatures, uint32_t n, int32_t* positions);
   // Keys the primary-bucket lookup did not find, so rte_hash's own lookup was asked for them (new
   // flows, and the few keys placed in their alternative bucket); every key when !fast_lookup().

@@ -39,15 +39,16 @@ class HashBuckets {
   bool located() const { return buckets_ != nullptr; }
 
   // Starts fetching the primary bucket of `signature` (rte_hash's placement: the signature's low
-  // bits). Call it as soon as the signature is known, so the fetch overlaps the work before the lookup.
+  // bits). Call it as soon as the signature is known, so the fetch overlaps the work before the
+  // lookup.
   void PrefetchPrimary(uint32_t signature) const {
     if (buckets_ == nullptr) return;
     rte_prefetch0(buckets_ + static_cast<uintptr_t>(signature & mask_) * kBucketBytes);
   }
 
-  // Looks up to kMaxKeys FlowKeys in their primary buckets only (located() must be true): positions[i] is
-  // the key's position when found there, else -1 and i is appended to `misses`; returns how many
-  // missed. A key absent from its primary bucket may still be in its alternative one: the caller
+  // Looks up to kMaxKeys FlowKeys in their primary buckets only (located() must be true):
+  // positions[i] is the key's position when found there, else -1 and i is appended to `misses`;
+  // returns how many missed. A key absent from its primary bucket may still be in its alternative one: the caller
   // asks rte_hash for the misses. With `data`, data[i] is a found key's data (what
   // rte_hash_add_key_with_hash_data stored with it; it sits beside the key).
   uint32_t LookupPrimary(const void* const* keys, const uint32_t* signatures, uint32_t n, int32_t* positions,
