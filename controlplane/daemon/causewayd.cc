@@ -63,7 +63,8 @@ ABSL_FLAG(std::vector<std::string>, tunnel_sources, {}, "outer source addresses 
 ABSL_FLAG(std::vector<std::string>, snat_addresses, {},
           "full-NAT source addresses (island mode), comma-separated; default: the gateway's first address of each family");
 ABSL_FLAG(uint32_t, idle_sleep_us, 100, "workers sleep this long when idle (0: never, a dedicated core)");
-ABSL_FLAG(uint32_t, flow_table_size, 1u << 20, "flows per worker");
+ABSL_FLAG(uint32_t, flow_table_size, 1u << 20,
+          "flows per worker (the bound; lookups are fastest at most half full: size it at ~2x the flows expected)");
 ABSL_FLAG(uint32_t, mbufs_per_port, 8191, "mbufs in each port's pool");
 ABSL_FLAG(std::string, exception_tap, "", "kernel TAP for frames that are the host's (empty: none)");
 
