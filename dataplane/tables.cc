@@ -4,6 +4,7 @@
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
+#include <rte_ip.h>
 #include <rte_lpm.h>
 #include <rte_lpm6.h>
 #include <rte_memory.h>
@@ -79,6 +80,14 @@ struct Neighbors {
   MacTable statics, learned;  // SortedMacs
   std::optional<rte_ether_addr> default_mac;
 };
+
+// See BackendRoute::ipip4_fixed_sum. Addresses in network order, first 4 bytes.
+uint32_t Ipip4FixedSum(uint8_t ttl, const std::array<uint8_t, 16>& source, const std::array<uint8_t, 16>& destination) {
+  constexpr uint8_t kProtoIpip = 4;
+  auto word = [](const std::array<uint8_t, 16>& a, int i) { return uint32_t{a[i]} << 8 | a[i + 1]; };
+  return (uint32_t{RTE_IPV4_VHL_DEF} << 8) + (uint32_t{ttl} << 8 | kProtoIpip) + word(source, 0) + word(source, 2) +
+         word(destination, 0) + word(destination, 2);
+}
 
 void ResolveMac(const Neighbors& neighbors, const net::IpAddress& next_hop, BackendRoute& r,
                 std::vector<net::IpAddress>& to_resolve) {
@@ -200,6 +209,7 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
       br.address_ipv6 = !b.address.is_v4();
       br.address = WireBytes(b.address);
       br.port_be = rte_cpu_to_be_16(b.port);
+      if (!br.ipv6) br.ipip4_fixed_sum = Ipip4FixedSum(t->outer_ttl_, t->source_v4_, br.next_hop);
       if (svc.forwarding == snapshot::Forwarding::kFullNat && b.local) {
         NatTarget target;
         target.address = br.address;
@@ -272,6 +282,7 @@ absl::StatusOr<std::unique_ptr<Tables>> Tables::Compile(const snapshot::Compiled
     pr.route.ipv6 = !peer.is_v4();
     pr.route.next_hop = WireBytes(peer);
     ResolveMac(neighbors, peer, pr.route, to_resolve);
+    if (!pr.route.ipv6) pr.route.ipip4_fixed_sum = Ipip4FixedSum(t->outer_ttl_, t->source_v4_, pr.route.next_hop);
     pr.tag = PeerTag(peer);
     for (const auto& other : t->peers_) {
       if (other.tag == pr.tag) return absl::InvalidArgumentError("two peer gateways with one tag (IPv6 fold)");

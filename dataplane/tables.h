@@ -89,6 +89,10 @@ struct BackendRoute {
   bool address_ipv6 = false;
   uint16_t port_be = 0;
   std::array<uint8_t, 16> address{};
+  // An IPv4 outer header to this next hop has fields that never change: version and IHL, TTL and
+  // protocol (IPIP), source, destination. Their 16-bit words summed (host order, not folded), so
+  // the IPv4-in-IPv4 encapsulation adds only type of service, length and DF per packet.
+  uint32_t ipip4_fixed_sum = 0;
 };
 
 // A peer gateway: tunnelled traffic is accepted only from these, and full-NAT replies for flows a
