@@ -298,30 +298,36 @@ absl::Status StateFiles::Saved(int index) {
 
 std::string SerializeSaved(const v1::SavedState& head, const Model& m) {
   using google::protobuf::internal::WireFormatLite;
-  std::string state;
-  {
-    google::protobuf::io::StringOutputStream stream(&state);
-    google::protobuf::io::CodedOutputStream out(&stream);
-    // State's fields in number order, as its own serialization writes them.
-    auto put = [&out](int field, const google::protobuf::MessageLite& message) {
-      out.WriteTag(WireFormatLite::MakeTag(field, WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
-      out.WriteVarint32(static_cast<uint32_t>(message.ByteSizeLong()));
-      message.SerializeWithCachedSizes(&out);
-    };
-    if (m.has_gateway) put(v1::State::kGatewayFieldNumber, m.gateway);
-    for (const auto& [name, c] : m.clusters) put(v1::State::kClustersFieldNumber, c);
-    for (const auto& [key, entry] : m.services) put(v1::State::kServicesFieldNumber, entry->service);
+  using google::protobuf::io::CodedOutputStream;
+  // State's fields in number order, as its own serialization writes them.
+  auto for_each_field = [&m](auto&& visit) {
+    if (m.has_gateway) visit(v1::State::kGatewayFieldNumber, m.gateway);
+    for (const auto& [name, c] : m.clusters) visit(v1::State::kClustersFieldNumber, c);
+    for (const auto& [key, entry] : m.services) visit(v1::State::kServicesFieldNumber, entry->service);
     for (const auto& [key, entry] : m.services) {
-      for (const auto& [id, e] : entry->endpoints) put(v1::State::kEndpointsFieldNumber, *e);
+      for (const auto& [id, e] : entry->endpoints) visit(v1::State::kEndpointsFieldNumber, *e);
     }
-  }
+  };
+  // The state's length first (which also caches every message's size), so that the record is
+  // written once, straight into its string.
+  size_t state_size = 0;
+  for_each_field([&state_size](int field, const google::protobuf::MessageLite& message) {
+    const size_t size = message.ByteSizeLong();
+    const uint32_t tag = WireFormatLite::MakeTag(field, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+    state_size += CodedOutputStream::VarintSize32(tag) +
+                  CodedOutputStream::VarintSize32(static_cast<uint32_t>(size)) + size;
+  });
   std::string bytes = head.SerializeAsString();
   {
     google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream out(&stream);
+    CodedOutputStream out(&stream);
     out.WriteTag(WireFormatLite::MakeTag(v1::SavedState::kStateFieldNumber, WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
-    out.WriteVarint32(static_cast<uint32_t>(state.size()));
-    out.WriteRaw(state.data(), static_cast<int>(state.size()));
+    out.WriteVarint32(static_cast<uint32_t>(state_size));
+    for_each_field([&out](int field, const google::protobuf::MessageLite& message) {
+      out.WriteTag(WireFormatLite::MakeTag(field, WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+      out.WriteVarint32(static_cast<uint32_t>(message.GetCachedSize()));
+      message.SerializeWithCachedSizes(&out);
+    });
   }
   return bytes;
 }
