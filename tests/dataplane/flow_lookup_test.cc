@@ -8,6 +8,7 @@
 #include <rte_hash_crc.h>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -34,8 +35,37 @@ std::unique_ptr<FlowTable> MakeTable(uint32_t capacity, bool primary_bucket_look
   return std::move(*t);
 }
 
-// Looks `keys` up with `signatures` through the table, 32 at a time.
-std::vector<int32_t> Lookup(FlowTable& t, const std::vector<FlowKey>& keys, std::vector<uint32_t> signatures) {
+// Keys 0..n-1 with their signatures and the answer a lookup must give for each.
+struct KeySet {
+  std::vector<FlowKey> keys;
+  std::vector<uint32_t> sigs;
+  std::vector<int32_t> expected;
+  void Reverse() {
+    std::reverse(keys.begin(), keys.end());
+    std::reverse(sigs.begin(), sigs.end());
+    std::reverse(expected.begin(), expected.end());
+  }
+};
+
+// KeyOf(0..n-1) with signature(i), each added with `add` (which answers its position or index, or
+// negative when it could not) unless `absent(i)`, whose expected answer is then `absent_answer`.
+KeySet MakeKeys(uint32_t n, const std::function<uint32_t(uint32_t)>& signature,
+                const std::function<int32_t(const FlowKey&, uint32_t)>& add,
+                const std::function<bool(uint32_t)>& absent = [](uint32_t) { return false; },
+                int32_t absent_answer = -ENOENT) {
+  KeySet set;
+  for (uint32_t i = 0; i < n; ++i) {
+    set.keys.push_back(KeyOf(i));
+    set.sigs.push_back(signature(i));
+    set.expected.push_back(absent(i) ? absent_answer : add(set.keys.back(), set.sigs.back()));
+    EXPECT_TRUE(absent(i) || set.expected.back() >= 0) << "key " << i << " not added";
+  }
+  return set;
+}
+
+// Looks `keys` up with `signatures` through the table (flow or NAT), 32 at a time.
+template <typename Table>
+std::vector<int32_t> Lookup(Table& t, const std::vector<FlowKey>& keys, std::vector<uint32_t> signatures) {
   std::vector<int32_t> positions(keys.size());
   for (size_t start = 0; start < keys.size(); start += 32) {
     const uint32_t n = static_cast<uint32_t>(std::min<size_t>(32, keys.size() - start));
@@ -46,6 +76,13 @@ std::vector<int32_t> Lookup(FlowTable& t, const std::vector<FlowKey>& keys, std:
   return positions;
 }
 
+// Signature i of a set that all share one primary bucket (low bits 0x2a) with distinct short
+// signatures: after eight, rte_hash puts them in their alternative buckets.
+uint32_t OneBucketSignature(uint32_t i) { return ((0x100u + i * 37) << 16) | 0x2au; }
+
+// Every third key of a mixed burst is never added.
+bool EveryThird(uint32_t i) { return i % 3 == 1; }
+
 TEST(FlowLookupTest, TheLayoutChecksOutOnThisDpdk) {
   EXPECT_TRUE(MakeTable(4096)->fast_lookup());
 }
@@ -54,32 +91,21 @@ TEST(FlowLookupTest, TheLayoutChecksOutOnThisDpdk) {
 // there, the others go to their alternative buckets. Every one is found at the position its insert
 // returned, wherever it went; the same keys with another short signature, and keys never added, are
 // not found.
-// Signature i of a set that all share one primary bucket (low bits 0x2a) with distinct short
-// signatures: after eight, rte_hash puts them in their alternative buckets.
-uint32_t OneBucketSignature(uint32_t i) { return ((0x100u + i * 37) << 16) | 0x2au; }
-
 TEST(FlowLookupTest, KeysInEitherBucketAreFoundAndAbsentOnesAreNot) {
   auto t = MakeTable(4096);
   ASSERT_TRUE(t->fast_lookup());
-  std::vector<FlowKey> keys;
-  std::vector<uint32_t> sigs;
-  std::vector<int32_t> added;
-  for (uint32_t i = 0; i < 20; ++i) {
-    keys.push_back(KeyOf(i));
-    sigs.push_back(OneBucketSignature(i));
-    added.push_back(t->Insert(keys.back(), sigs.back()));
-    ASSERT_GE(added.back(), 0) << i;
-  }
-  EXPECT_EQ(Lookup(*t, keys, sigs), added);
+  auto insert = [&t](const FlowKey& k, uint32_t sig) { return t->Insert(k, sig); };
+  const KeySet set = MakeKeys(20, OneBucketSignature, insert);
+  EXPECT_EQ(Lookup(*t, set.keys, set.sigs), set.expected);
   // Eight were found in the primary bucket; rte_hash was asked only for the other twelve.
   EXPECT_EQ(t->slow_lookups(), 12u);
 
-  std::vector<uint32_t> other_short = sigs;
+  std::vector<uint32_t> other_short = set.sigs;
   for (uint32_t& s : other_short) s ^= 0x80000000u;  // same bucket, another short signature
   std::vector<FlowKey> absent;
   for (uint32_t i = 0; i < 20; ++i) absent.push_back(KeyOf(1000 + i));
-  EXPECT_EQ(Lookup(*t, keys, other_short), std::vector<int32_t>(20, -ENOENT));
-  EXPECT_EQ(Lookup(*t, absent, sigs), std::vector<int32_t>(20, -ENOENT));
+  EXPECT_EQ(Lookup(*t, set.keys, other_short), std::vector<int32_t>(20, -ENOENT));
+  EXPECT_EQ(Lookup(*t, absent, set.sigs), std::vector<int32_t>(20, -ENOENT));
 }
 
 // One burst mixing keys in their primary bucket, keys in their alternative one and absent keys,
@@ -89,23 +115,13 @@ TEST(FlowLookupTest, AMixedBurstAnswersEachKeyInItsPlace) {
   for (const bool fast : {true, false}) {
     auto t = MakeTable(4096, fast);
     ASSERT_EQ(t->fast_lookup(), fast);
-    std::vector<FlowKey> keys;
-    std::vector<uint32_t> sigs;
-    std::vector<int32_t> expected;
-    for (uint32_t i = 0; i < 32; ++i) {
-      keys.push_back(KeyOf(i));
-      sigs.push_back(OneBucketSignature(i));
-      // Every third key is never added; of the added ones, those after the eighth are in their
-      // alternative buckets.
-      expected.push_back(i % 3 == 1 ? -ENOENT : t->Insert(keys.back(), sigs.back()));
-      ASSERT_TRUE(i % 3 == 1 || expected.back() >= 0) << i;
-    }
+    // Of the added keys, those after the eighth are in their alternative buckets.
+    auto insert = [&t](const FlowKey& k, uint32_t sig) { return t->Insert(k, sig); };
+    KeySet set = MakeKeys(32, OneBucketSignature, insert, EveryThird);
     // In reverse too, so that the keys in alternative buckets come first.
-    EXPECT_EQ(Lookup(*t, keys, sigs), expected) << "fast " << fast;
-    std::reverse(keys.begin(), keys.end());
-    std::reverse(sigs.begin(), sigs.end());
-    std::reverse(expected.begin(), expected.end());
-    EXPECT_EQ(Lookup(*t, keys, sigs), expected) << "fast " << fast;
+    EXPECT_EQ(Lookup(*t, set.keys, set.sigs), set.expected) << "fast " << fast;
+    set.Reverse();
+    EXPECT_EQ(Lookup(*t, set.keys, set.sigs), set.expected) << "fast " << fast;
     EXPECT_EQ(t->slow_lookups(), fast ? 2 * (32 - 8) : 2 * 32u) << "fast " << fast;
   }
 }
@@ -124,24 +140,11 @@ TEST(FlowLookupTest, NatTableAnswersAMixedBurstWithItsSessionIndexes) {
     ASSERT_EQ(nat.fast_lookup(), fast);
     // Sessions are handed out first in, first out: burn a few so that an index is not a position.
     for (uint32_t i = 0; i < 5; ++i) nat.Release(nat.Allocate(KeyOf(100 + i), OneBucketSignature(100 + i) ^ 1u, 1));
-    std::vector<FlowKey> keys;
-    std::vector<uint32_t> sigs;
-    std::vector<int32_t> expected;
-    for (uint32_t i = 0; i < 32; ++i) {
-      keys.push_back(KeyOf(i));
-      sigs.push_back(OneBucketSignature(i));
-      expected.push_back(i % 3 == 1 ? -1 : nat.Allocate(keys.back(), sigs.back(), 1));
-      ASSERT_TRUE(i % 3 == 1 || expected.back() >= 0) << i;
-    }
+    auto allocate = [&nat](const FlowKey& k, uint32_t sig) { return nat.Allocate(k, sig, 1); };
+    KeySet set = MakeKeys(32, OneBucketSignature, allocate, EveryThird, /*absent_answer=*/-1);
     for (int pass = 0; pass < 2; ++pass) {
-      const FlowKey* ptrs[32];
-      for (uint32_t i = 0; i < 32; ++i) ptrs[i] = &keys[i];
-      std::vector<int32_t> indexes(32);
-      nat.LookupBulk(ptrs, sigs.data(), 32, indexes.data());
-      EXPECT_EQ(indexes, expected) << "fast " << fast << " pass " << pass;
-      std::reverse(keys.begin(), keys.end());
-      std::reverse(sigs.begin(), sigs.end());
-      std::reverse(expected.begin(), expected.end());
+      EXPECT_EQ(Lookup(nat, set.keys, set.sigs), set.expected) << "fast " << fast << " pass " << pass;
+      set.Reverse();
     }
   }
 }
@@ -165,19 +168,13 @@ TEST(FlowLookupTest, ShortSignatureZeroIsNotAnEmptySlot) {
 // is found in its primary bucket, without rte_hash's lookup.
 TEST(FlowLookupTest, AtHalfLoadPresentKeysAreFoundInTheirPrimaryBucket) {
   auto t = MakeTable(65536);
-  std::vector<FlowKey> keys;
-  std::vector<uint32_t> sigs;
-  std::vector<int32_t> added;
-  for (uint32_t i = 0; i < 32768; ++i) {
-    keys.push_back(KeyOf(i));
-    sigs.push_back(t->Signature(keys.back()));
-    added.push_back(t->Insert(keys.back(), sigs.back()));
-    ASSERT_GE(added.back(), 0);
-  }
-  EXPECT_EQ(Lookup(*t, keys, sigs), added);
+  auto signature = [&t](uint32_t i) { return t->Signature(KeyOf(i)); };
+  auto insert = [&t](const FlowKey& k, uint32_t sig) { return t->Insert(k, sig); };
+  const KeySet set = MakeKeys(32768, signature, insert);
+  EXPECT_EQ(Lookup(*t, set.keys, set.sigs), set.expected);
   // ~0.9% here (a key goes to its alternative bucket only when its primary one is full); rte_hash
   // on its own would read both buckets of all of them.
-  EXPECT_LT(t->slow_lookups(), keys.size() / 50) << "of " << keys.size();
+  EXPECT_LT(t->slow_lookups(), set.keys.size() / 50) << "of " << set.keys.size();
 }
 
 // Many keys, inserted and some deleted again by the sweep, in full bursts: the answers are
