@@ -25,8 +25,18 @@ inline uint8_t* OpenGapAfterL2(rte_mbuf* m, uint16_t l2_len, uint16_t gap) {
 }
 
 // Drops bytes after the IP packet (minimum-size Ethernet padding) so the frame ends where it does.
+// A one-segment frame (all the parser lets through) is cut here: rte_pktmbuf_trim finds the last
+// segment through m->next, which lives in the mbuf's second cache line, a line nothing else on the
+// forwarding path reads — a cache miss on every padded minimum-size frame.
 inline void TrimToLength(rte_mbuf* m, uint32_t frame_len) {
-  if (m->data_len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(m->data_len - frame_len));
+  if (m->data_len <= frame_len) return;
+  const auto cut = static_cast<uint16_t>(m->data_len - frame_len);
+  if (m->nb_segs == 1) {
+    m->data_len = static_cast<uint16_t>(frame_len);
+    m->pkt_len -= cut;
+  } else {
+    rte_pktmbuf_trim(m, cut);
+  }
 }
 
 // The EtherType field that names the L3 protocol (after the VLAN tag when there is one).
