@@ -60,7 +60,13 @@ inline constexpr uint32_t kEntriesPerLine = 64 / sizeof(FlowEntry);
 struct FlowTableConfig {
   uint32_t capacity = 65536;
   FlowTimeouts timeouts;
-  uint32_t sweep_per_burst = 16;  // positions examined by each Sweep() call
+  // Positions each burst's Sweep() examines: `sweep_per_burst` (one line of entries) while sweeps
+  // find nothing to free, `sweep_per_burst_reclaiming` after a sweep that freed something. Garbage
+  // makes the sweep work harder (as Linux's conntrack GC does); a table of live flows costs one line
+  // a burst. At 14.88 Mpps (465k bursts a second) 4 a burst cover 2M positions in ~1.1 s, against
+  // timeouts of 10 s and more.
+  uint32_t sweep_per_burst = 4;
+  uint32_t sweep_per_burst_reclaiming = 16;
   int socket_id = -1;             // SOCKET_ID_ANY
   // The signature key; absent: drawn at random (rte_rand) when the table is made.
   std::optional<FlowSignatureKey> signature_key;
@@ -95,8 +101,8 @@ class FlowTable {
   bool Expired(const FlowEntry& e, uint32_t now_ms) const {
     return now_ms - e.last_seen_ms > config_.timeouts.For(e.state);
   }
-  // Examines the next `sweep_per_burst` positions (or `budget` when given) and removes expired
-  // entries; returns how many were removed.
+  // Examines the next positions — `budget` of them when given, else the burst's share (see
+  // FlowTableConfig::sweep_per_burst) — and removes expired entries; returns how many were removed.
   uint32_t Sweep(uint32_t now_ms, uint32_t budget = 0);
 
   uint32_t size() const;
@@ -107,6 +113,10 @@ class FlowTable {
 
  private:
   explicit FlowTable(const FlowTableConfig& c) : config_(c) {}
+  // Positions a burst's sweep examines (see FlowTableConfig::sweep_per_burst).
+  uint32_t BurstSweepShare() const {
+    return reclaiming_ ? config_.sweep_per_burst_reclaiming : config_.sweep_per_burst;
+  }
   FlowTableConfig config_;
   FlowSignatureKey signature_key_;
   rte_hash* hash_ = nullptr;
@@ -114,6 +124,7 @@ class FlowTable {
   HugepageArray<FlowEntry> entries_;
   uint32_t positions_ = 0;  // number of positions rte_hash may return
   uint32_t sweep_cursor_ = 0;
+  bool reclaiming_ = false;  // the last sweep freed something
   uint64_t slow_lookups_ = 0;
 };
 

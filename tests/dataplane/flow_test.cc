@@ -206,6 +206,37 @@ TEST(FlowTest, SweepFreesExpiredEntries) {
   EXPECT_EQ(h.ctx().flows->size(), 100u);
 }
 
+// A burst's sweep examines one line of entries (4 positions) while it finds nothing to free, and 16
+// after a sweep that freed something, until one frees nothing again.
+TEST(FlowTest, SweepWorksHarderWhileItFindsExpiredFlows) {
+  FlowTableConfig c;
+  c.capacity = 256;
+  auto made = FlowTable::Create(c);
+  ASSERT_TRUE(made.ok()) << made.status();
+  FlowTable& t = **made;
+  const uint32_t udp_ms = t.timeouts().udp_ms;
+  for (uint32_t i = 0; i < 80; ++i) {
+    FlowKey k;
+    k.words[0] = 0x0a090000u + i;
+    k.words[4] = 4ull << 56;
+    const int32_t pos = t.Insert(k, t.Signature(k));
+    // A new table hands out positions 1, 2, 3, … (0 is never used): the test's premise.
+    ASSERT_EQ(pos, static_cast<int32_t>(i + 1));
+    t.entry(pos).state = FlowState::kUdp;
+    t.entry(pos).last_seen_ms = i < 40 ? 0 : udp_ms / 2;  // positions 1-40 expire first
+  }
+  EXPECT_EQ(t.Sweep(1), 0u);  // 0-3: live
+  EXPECT_EQ(t.Sweep(udp_ms + 1), 4u);   // 4-7: the quiet share
+  EXPECT_EQ(t.Sweep(udp_ms + 1), 16u);  // 8-23
+  EXPECT_EQ(t.Sweep(udp_ms + 1), 16u);  // 24-39
+  EXPECT_EQ(t.Sweep(udp_ms + 1), 1u);   // 40-55: only 40 has expired
+  EXPECT_EQ(t.Sweep(udp_ms + 1), 0u);   // 56-71: live
+  const uint32_t all_expired = udp_ms / 2 + udp_ms + 1;
+  EXPECT_EQ(t.Sweep(all_expired), 4u);  // 72-75: quiet again
+  EXPECT_EQ(t.Sweep(all_expired), 5u);  // 76-91: 76-80
+  EXPECT_EQ(t.size(), 80u - 46u);
+}
+
 TEST(FlowTest, ClientZoneSelectsTheZonesTable) {
   auto snap = BaseSnapshot();
   snap.zones = {"zone-a", "zone-b"};
