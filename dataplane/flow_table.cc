@@ -88,7 +88,7 @@ int32_t FlowTable::Insert(const FlowKey& key, uint32_t signature) {
 }
 
 uint32_t FlowTable::Sweep(uint32_t now_ms, uint32_t budget) {
-  if (budget == 0) budget = BurstSweepShare();
+  if (budget == 0) budget = sweep_pace_.share();
   uint32_t removed = 0;
   for (uint32_t i = 0; i < budget; ++i) {
     const uint32_t pos = sweep_cursor_;
@@ -108,10 +108,10 @@ uint32_t FlowTable::Sweep(uint32_t now_ms, uint32_t budget) {
     e.state = FlowState::kFree;
     ++removed;
   }
-  reclaiming_ = removed > 0;
+  sweep_pace_.Swept(removed);
   // The entries the next burst's call examines: a burst apart, too far for the hardware prefetcher to
   // follow the cursor, so each call would otherwise wait for their lines.
-  const uint32_t ahead = std::min(BurstSweepShare(), positions_);
+  const uint32_t ahead = std::min(sweep_pace_.share(), positions_);
   for (uint32_t i = 0; i < ahead; i += kEntriesPerLine) {
     const uint32_t pos = sweep_cursor_ + i;
     rte_prefetch0(&entries_[pos < positions_ ? pos : pos - positions_]);
@@ -123,7 +123,7 @@ void FlowTable::Clear() {
   rte_hash_reset(hash_);
   for (uint32_t i = 0; i < positions_; ++i) entries_[i] = FlowEntry{};
   sweep_cursor_ = 0;
-  reclaiming_ = false;
+  sweep_pace_.Reset();
 }
 
 uint32_t FlowTable::size() const { return static_cast<uint32_t>(rte_hash_count(hash_)); }

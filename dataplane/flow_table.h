@@ -21,6 +21,7 @@
 #include "dataplane/flow_hash.h"
 #include "dataplane/hash_buckets.h"
 #include "dataplane/hugepage_array.h"
+#include "dataplane/sweep_pace.h"
 
 struct rte_hash;
 
@@ -60,10 +61,9 @@ inline constexpr uint32_t kEntriesPerLine = 64 / sizeof(FlowEntry);
 struct FlowTableConfig {
   uint32_t capacity = 65536;
   FlowTimeouts timeouts;
-  // Positions each burst's Sweep() examines: `sweep_per_burst` (one line of entries) while sweeps
-  // find nothing to free, `sweep_per_burst_reclaiming` after a sweep that freed something. Garbage
-  // makes the sweep work harder (as Linux's conntrack GC does); a table of live flows costs one line
-  // a burst. At 14.88 Mpps (465k bursts a second) 4 a burst cover 2M positions in ~1.1 s, against
+  // Positions each burst's Sweep() examines (SweepPace): `sweep_per_burst` (one line of entries)
+  // while sweeps find nothing to free, `sweep_per_burst_reclaiming` after a sweep that freed
+  // something. At 14.88 Mpps (465k bursts a second) 4 a burst cover 2M positions in ~1.1 s, against
   // timeouts of 10 s and more.
   uint32_t sweep_per_burst = 4;
   uint32_t sweep_per_burst_reclaiming = 16;
@@ -112,11 +112,8 @@ class FlowTable {
   const FlowTimeouts& timeouts() const { return config_.timeouts; }
 
  private:
-  explicit FlowTable(const FlowTableConfig& c) : config_(c) {}
-  // Positions a burst's sweep examines (see FlowTableConfig::sweep_per_burst).
-  uint32_t BurstSweepShare() const {
-    return reclaiming_ ? config_.sweep_per_burst_reclaiming : config_.sweep_per_burst;
-  }
+  explicit FlowTable(const FlowTableConfig& c)
+      : config_(c), sweep_pace_(c.sweep_per_burst, c.sweep_per_burst_reclaiming) {}
   FlowTableConfig config_;
   FlowSignatureKey signature_key_;
   rte_hash* hash_ = nullptr;
@@ -124,7 +121,7 @@ class FlowTable {
   HugepageArray<FlowEntry> entries_;
   uint32_t positions_ = 0;  // number of positions rte_hash may return
   uint32_t sweep_cursor_ = 0;
-  bool reclaiming_ = false;  // the last sweep freed something
+  SweepPace sweep_pace_;
   uint64_t slow_lookups_ = 0;
 };
 

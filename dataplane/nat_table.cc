@@ -114,7 +114,7 @@ void NatTable::Release(int32_t index) {
 }
 
 uint32_t NatTable::Sweep(uint32_t now_ms, uint32_t budget) {
-  if (budget == 0) budget = config_.sweep_per_burst;
+  if (budget == 0) budget = sweep_pace_.share();
   const uint32_t n = capacity();
   uint32_t ended = 0;
   for (uint32_t i = 0; i < budget; ++i) {
@@ -125,6 +125,7 @@ uint32_t NatTable::Sweep(uint32_t now_ms, uint32_t budget) {
     Release(static_cast<int32_t>(index));
     ++ended;
   }
+  sweep_pace_.Swept(ended);
   return ended;
 }
 

@@ -29,6 +29,7 @@
 #include "dataplane/flow_table.h"
 #include "dataplane/hash_buckets.h"
 #include "dataplane/hugepage_array.h"
+#include "dataplane/sweep_pace.h"
 
 struct rte_hash;
 
@@ -99,9 +100,11 @@ struct NatTableConfig {
   uint16_t worker = 0;
   uint16_t addresses = 2;  // SNAT address slots (sessions = addresses × plan.per_worker)
   FlowTimeouts timeouts;
-  // Sessions aged per burst (each a cache line of its own; the idle loop ages more): 8 a burst of 32
-  // frees up to one port every 4 packets, well above any sustained new-session share of traffic.
-  uint32_t sweep_per_burst = 8;
+  // Sessions aged per burst (each a cache line of its own; the idle loop ages more), at SweepPace's
+  // two speeds: 2 while sweeps find nothing to end, 8 after one that ended a session. 8 a burst of 32
+  // free up to one port every 4 packets, well above any sustained new-session share of traffic.
+  uint32_t sweep_per_burst = 2;
+  uint32_t sweep_per_burst_reclaiming = 8;
   // The forward keys' signature key (FlowSignature); absent: drawn at random when the table is made.
   std::optional<FlowSignatureKey> signature_key;
   // False: every lookup is rte_hash's own (see FlowTableConfig).
@@ -147,7 +150,8 @@ class NatTable {
   bool Expired(const NatSession& s, uint32_t now_ms) const {
     return now_ms - s.last_seen_ms > config_.timeouts.For(s.state);
   }
-  // Ages up to `budget` (default sweep_per_burst) sessions; returns how many ended.
+  // Ages the next `budget` sessions (by default the burst's share, see NatTableConfig::sweep_per_burst);
+  // returns how many ended.
   uint32_t Sweep(uint32_t now_ms, uint32_t budget = 0);
 
   uint32_t size() const { return in_use_; }
@@ -156,7 +160,8 @@ class NatTable {
   const NatTableConfig& config() const { return config_; }
 
  private:
-  explicit NatTable(const NatTableConfig& c) : config_(c) {}
+  explicit NatTable(const NatTableConfig& c)
+      : config_(c), sweep_pace_(c.sweep_per_burst, c.sweep_per_burst_reclaiming) {}
   NatTableConfig config_;
   uint16_t own_first_ = 0;  // first port this worker owns
   FlowSignatureKey signature_key_;
@@ -175,6 +180,7 @@ class NatTable {
   uint32_t next_address_ = 0;                // round robin over addresses
   uint32_t in_use_ = 0;
   uint32_t sweep_cursor_ = 0;
+  SweepPace sweep_pace_;
 };
 
 }  // namespace causeway::dataplane

@@ -260,6 +260,39 @@ TEST_F(NatTest, PortExhaustionRefusesNewFlowsOnly) {
   EXPECT_EQ(h.in_use(), 0u);
 }
 
+// A burst's sweep ages 2 sessions while it finds nothing to end, and 8 after one that ended a
+// session, until one ends nothing again (SweepPace).
+TEST(NatSweepTest, SweepWorksHarderWhileItFindsExpiredSessions) {
+  NatTableConfig c;
+  c.addresses = 1;
+  c.plan = NatPortPlan{.first_port = 65000, .per_worker = 40, .workers = 1};
+  auto made = NatTable::Create(c);
+  ASSERT_TRUE(made.ok()) << made.status();
+  NatTable& t = **made;
+  const uint32_t udp_ms = c.timeouts.udp_ms;
+  for (uint32_t i = 0; i < 40; ++i) {
+    FlowKey k;
+    k.words[0] = 0x0a090000u + i;
+    k.words[4] = 4ull << 56;
+    const int32_t index = t.Allocate(k, t.Signature(k), 1);
+    // A new table hands out its ports in order: the test's premise.
+    ASSERT_EQ(index, static_cast<int32_t>(i));
+    t.session(index).state = FlowState::kUdp;
+    t.session(index).last_seen_ms = i < 20 ? 0 : udp_ms / 2;  // sessions 0-19 expire first
+  }
+  EXPECT_EQ(t.Sweep(1), 0u);           // 0-1: live
+  EXPECT_EQ(t.Sweep(udp_ms + 1), 2u);  // 2-3: the quiet share
+  EXPECT_EQ(t.Sweep(udp_ms + 1), 8u);  // 4-11
+  EXPECT_EQ(t.Sweep(udp_ms + 1), 8u);  // 12-19
+  EXPECT_EQ(t.Sweep(udp_ms + 1), 0u);  // 20-27: live
+  const uint32_t all_expired = udp_ms / 2 + udp_ms + 1;
+  EXPECT_EQ(t.Sweep(all_expired), 2u);  // 28-29: quiet again
+  EXPECT_EQ(t.Sweep(all_expired), 8u);  // 30-37
+  EXPECT_EQ(t.Sweep(all_expired), 4u);  // 38, 39, then 0 and 1 (2-5 are free)
+  EXPECT_EQ(t.size(), 8u);              // 20-27, passed while they were live
+  EXPECT_EQ(t.free_ports(0), 32u);
+}
+
 TEST_F(NatTest, RemoteBackendGoesThroughThePeerTunnelBothWays) {
   BuildA();
   // To the pod behind B: NATed as for a local pod, then GUE to B (the encapsulation takes the TTL).
