@@ -53,6 +53,15 @@ class PipelineHarness {
   std::vector<TxRequest> tx_requests_;
 };
 
+// What `calls` successive burst sweeps (Sweep(now_ms) with the table's own pace) of a flow or NAT
+// table free, in order.
+template <typename Table>
+std::vector<uint32_t> SweepCounts(Table& table, uint32_t now_ms, int calls) {
+  std::vector<uint32_t> freed;
+  for (int i = 0; i < calls; ++i) freed.push_back(table.Sweep(now_ms));
+  return freed;
+}
+
 }  // namespace causeway::dataplane::testing
 
 #endif  // CAUSEWAY_TESTS_DATAPLANE_PIPELINE_HARNESS_H_
