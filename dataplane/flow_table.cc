@@ -5,7 +5,6 @@
 #include <rte_hash_crc.h>
 #include <rte_prefetch.h>
 #include <rte_random.h>
-#include <rte_tcp.h>
 
 #include <algorithm>
 #include <atomic>
@@ -127,15 +126,5 @@ void FlowTable::Clear() {
 }
 
 uint32_t FlowTable::size() const { return static_cast<uint32_t>(rte_hash_count(hash_)); }
-
-FlowState NextFlowState(FlowState current, bool tcp, uint8_t tcp_flags) {
-  if (!tcp) return FlowState::kUdp;
-  if (tcp_flags & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)) return FlowState::kClosing;
-  const bool syn_only = (tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG;
-  if (current == FlowState::kFree) return syn_only ? FlowState::kSynSeen : FlowState::kEstablished;
-  if (current == FlowState::kSynSeen) return syn_only ? FlowState::kSynSeen : FlowState::kEstablished;
-  if (current == FlowState::kClosing) return FlowState::kClosing;
-  return FlowState::kEstablished;
-}
 
 }  // namespace causeway::dataplane

@@ -13,6 +13,8 @@
 #ifndef CAUSEWAY_DATAPLANE_FLOW_TABLE_H_
 #define CAUSEWAY_DATAPLANE_FLOW_TABLE_H_
 
+#include <rte_tcp.h>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -125,8 +127,17 @@ class FlowTable {
   uint64_t slow_lookups_ = 0;
 };
 
-// The state a flow moves to when a packet with `tcp_flags` is seen (UDP flows stay kUdp).
-FlowState NextFlowState(FlowState current, bool tcp, uint8_t tcp_flags);
+// The state a flow moves to when a packet with `tcp_flags` is seen (UDP flows stay kUdp). Inline:
+// every forwarded packet asks.
+inline FlowState NextFlowState(FlowState current, bool tcp, uint8_t tcp_flags) {
+  if (!tcp) return FlowState::kUdp;
+  if (tcp_flags & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)) return FlowState::kClosing;
+  const bool syn_only = (tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG;
+  if (current == FlowState::kFree) return syn_only ? FlowState::kSynSeen : FlowState::kEstablished;
+  if (current == FlowState::kSynSeen) return syn_only ? FlowState::kSynSeen : FlowState::kEstablished;
+  if (current == FlowState::kClosing) return FlowState::kClosing;
+  return FlowState::kEstablished;
+}
 
 }  // namespace causeway::dataplane
 

@@ -199,15 +199,17 @@ class Burst {
     if (pos >= 0) {
       FlowEntry& e = flows.entry(pos);
       const bool stale = flows.Expired(e, now_ms_) || (e.state == FlowState::kClosing && IsSynOnly(p));
-      if (!stale) {
-        if (e.cached_generation == t_.generation()) {
-          backend = e.cached_index;
-          zone = e.cached_zone;
-        } else {
-          backend = svc.FindBackend(e.backend_id);
-          zone = t_.ZoneOf(AddressesOf(l3, p).client, p.ipv6);
-          if (backend < 0) counters_.Add(Counter::flow_rescheduled);
-        }
+      if (!stale && e.cached_generation == t_.generation()) {
+        // The common case: the entry already names its backend and zone in these tables; only its
+        // age and state move.
+        Touch(e, tcp, p.tcp_flags);
+        return Encap(pk, svc.backends[e.cached_index], e.cached_zone,
+                     svc.forwarding == snapshot::Forwarding::kGue, verdict, signatures_[k]);
+      }
+      if (!stale) {  // tables changed since: find its backend again by id
+        backend = svc.FindBackend(e.backend_id);
+        zone = t_.ZoneOf(AddressesOf(l3, p).client, p.ipv6);
+        if (backend < 0) counters_.Add(Counter::flow_rescheduled);
       }
       if (backend < 0) {
         // Expired, reused port, or its backend left: a new flow in the same slot.
@@ -262,6 +264,9 @@ class Burst {
     e.cached_index = static_cast<uint16_t>(backend);
     e.cached_zone = static_cast<uint8_t>(zone < 256 ? zone : 0);
     e.cached_generation = t_.generation();
+    Touch(e, tcp, flags);
+  }
+  void Touch(FlowEntry& e, bool tcp, uint8_t flags) const {
     e.last_seen_ms = now_ms_;
     e.state = NextFlowState(e.state, tcp, flags);
   }
