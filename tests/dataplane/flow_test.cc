@@ -226,7 +226,7 @@ TEST(FlowTest, SweepWorksHarderWhileItFindsExpiredFlows) {
     t.entry(pos).state = FlowState::kUdp;
     t.entry(pos).last_seen_ms = i < 40 ? 0 : udp_ms / 2;  // positions 1-40 expire first
   }
-  EXPECT_EQ(t.Sweep(1), 0u);  // positions 0-3: live
+  EXPECT_EQ(t.Sweep(1), 0u);  // positions 0-3: 0 unused, 1-3 live
   // 4-7 (the quiet share), 8-23, 24-39, 40-55 (only 40 expired), 56-71 (live).
   EXPECT_THAT(SweepCounts(t, udp_ms + 1, 5), ::testing::ElementsAre(4, 16, 16, 1, 0));
   // 72-75 (quiet again), 76-91 (76-80 are the last).
