@@ -63,6 +63,25 @@ std::vector<Bytes> Flows(uint32_t from, uint32_t to, uint8_t flags) {
   return v;
 }
 
+// The common case: flows seen again in the tables they were chosen with keep their backends, and
+// each packet refreshes its entry's age and TCP state, so an established flow outlives the SYN
+// timeout and lives on as long as packets come within the established timeout of each other.
+TEST(FlowTest, FlowsSeenAgainInTheSameTablesKeepTheirBackendsAndStayFresh) {
+  PipelineHarness h;
+  auto t = TablesWith(Backends({1, 2, 3}));
+  const FlowTimeouts& to = h.ctx().flows->timeouts();
+  const std::vector<int> first = Backends(h, Flows(0, 400, kSyn), t.get(), 1000);
+  ASSERT_EQ(first.size(), 400u);
+  EXPECT_EQ(std::set<int>(first.begin(), first.end()), (std::set<int>{1, 2, 3}));
+  const uint32_t acked = 1000 + to.tcp_syn_ms - 1;
+  EXPECT_EQ(Backends(h, Flows(0, 400, kAck), t.get(), acked), first);
+  // Beyond the established timeout counted from the SYN, within it counted from the ACK.
+  EXPECT_EQ(Backends(h, Flows(0, 400, kAck), t.get(), acked + to.tcp_established_ms - 1), first);
+  EXPECT_EQ(h.count(Counter::forwarded_flow_hit), 800u);
+  EXPECT_EQ(h.count(Counter::forwarded_new_flow), 400u);
+  EXPECT_EQ(h.in_use(), 0u);
+}
+
 TEST(FlowTest, EstablishedFlowsKeepBackendsNewFlowsFollowTheNewTable) {
   PipelineHarness h;
   auto before = TablesWith(Backends({1, 2, 3}));
