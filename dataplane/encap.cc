@@ -77,10 +77,7 @@ void EncapsulateIpip4(rte_mbuf* m, const ParsedPacket& p, const BackendRoute& ba
   uint32_t src, dst;
   std::memcpy(&src, tables.source_v4().data(), 4);
   std::memcpy(&dst, backend.next_hop.data(), 4);
-  uint32_t sum = backend.ipip4_fixed_sum + tos + total + frag;
-  sum = (sum & 0xffff) + (sum >> 16);
-  sum = (sum & 0xffff) + (sum >> 16);
-  const uint16_t checksum = rte_cpu_to_be_16(static_cast<uint16_t>(~sum));
+  const uint16_t checksum = rte_cpu_to_be_16(ChecksumFinish(backend.ipip4_fixed_sum + tos + total + frag));
   const uint64_t w0 = uint64_t{RTE_IPV4_VHL_DEF} | uint64_t{tos} << 8 | uint64_t{rte_cpu_to_be_16(total)} << 16 |
                       /* packet id 0 */ uint64_t{rte_cpu_to_be_16(frag)} << 48;
   const uint64_t w1 = uint64_t{ttl} | uint64_t{kProtoIpip} << 8 | uint64_t{checksum} << 16 | uint64_t{src} << 32;

@@ -48,8 +48,8 @@ class HashBuckets {
 
   // Looks up to kMaxKeys FlowKeys in their primary buckets only (located() must be true):
   // positions[i] is the key's position when found there, else -1 and i is appended to `misses`;
-  // returns how many missed. A key absent from its primary bucket may still be in its alternative one: the caller
-  // asks rte_hash for the misses. With `data`, data[i] is a found key's data (what
+  // returns how many missed. A key absent from its primary bucket may still be in its alternative
+  // one: the caller asks rte_hash for the misses. With `data`, data[i] is a found key's data (what
   // rte_hash_add_key_with_hash_data stored with it; it sits beside the key).
   uint32_t LookupPrimary(const void* const* keys, const uint32_t* signatures, uint32_t n, int32_t* positions,
                          uint32_t* misses, uintptr_t* data = nullptr) const;

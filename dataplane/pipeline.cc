@@ -203,8 +203,7 @@ class Burst {
         // The common case: the entry already names its backend and zone in these tables; only its
         // age and state move.
         Touch(e, tcp, p.tcp_flags);
-        return Encap(pk, svc.backends[e.cached_index], e.cached_zone,
-                     svc.forwarding == snapshot::Forwarding::kGue, verdict, signatures_[k]);
+        return Encap(k, svc.backends[e.cached_index], e.cached_zone, verdict);
       }
       if (!stale) {  // tables changed since: find its backend again by id
         backend = svc.FindBackend(e.backend_id);
@@ -234,7 +233,7 @@ class Burst {
         verdict = Counter::forwarded_untracked;
       }
     }
-    Encap(pk, svc.backends[backend], zone, svc.forwarding == snapshot::Forwarding::kGue, verdict, signatures_[k]);
+    Encap(k, svc.backends[backend], zone, verdict);
   }
 
   // ICMP errors go where their flow goes (its entry at `pos`, else Maglev) and fragments by Maglev on
@@ -256,7 +255,7 @@ class Burst {
       zone = t_.ZoneOf(AddressesOf(l3, *pk.parsed).client, pk.parsed->ipv6);
     }
     if (backend < 0) return Drop(pk.m, Counter::drop_no_backend);
-    Encap(pk, svc.backends[backend], zone, svc.forwarding == snapshot::Forwarding::kGue, verdict, signatures_[k]);
+    Encap(k, svc.backends[backend], zone, verdict);
   }
 
   void Remember(FlowEntry& e, const ServiceRoute& svc, int backend, uint16_t zone, bool tcp, uint8_t flags) {
@@ -271,11 +270,14 @@ class Burst {
     e.state = NextFlowState(e.state, tcp, flags);
   }
 
-  // `entropy`: the flow's signature — per flow, well mixed, and already computed for every packet.
-  void Encap(const Pending& pk, const BackendRoute& b, uint16_t zone, bool gue, Counter verdict, uint32_t entropy) {
+  // Pending packet k to backend `b` of its service. The encapsulation's entropy is the flow's
+  // signature: per flow, well mixed, and already computed for every packet.
+  void Encap(uint16_t k, const BackendRoute& b, uint16_t zone, Counter verdict) {
+    const Pending& pk = pending_[k];
     const ParsedPacket& p = *pk.parsed;
+    const bool gue = pk.service->forwarding == snapshot::Forwarding::kGue;
     if (!b.has_mac) return Drop(pk.m, Counter::drop_no_neighbor);
-    switch (Encapsulate(pk.m, p, b, gue, t_, ctx_.port_mac, entropy, ctx_.tx_offloads)) {
+    switch (Encapsulate(pk.m, p, b, gue, t_, ctx_.port_mac, signatures_[k], ctx_.tx_offloads)) {
       case EncapResult::kOk:
         if (stats_ != nullptr) {
           stats_[pk.service->stat_slot].packets++;

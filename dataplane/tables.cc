@@ -83,10 +83,9 @@ struct Neighbors {
 
 // See BackendRoute::ipip4_fixed_sum. Addresses in network order, first 4 bytes.
 uint32_t Ipip4FixedSum(uint8_t ttl, const std::array<uint8_t, 16>& source, const std::array<uint8_t, 16>& destination) {
-  constexpr uint8_t kProtoIpip = 4;
   auto word = [](const std::array<uint8_t, 16>& a, int i) { return uint32_t{a[i]} << 8 | a[i + 1]; };
-  return (uint32_t{RTE_IPV4_VHL_DEF} << 8) + (uint32_t{ttl} << 8 | kProtoIpip) + word(source, 0) + word(source, 2) +
-         word(destination, 0) + word(destination, 2);
+  return (uint32_t{RTE_IPV4_VHL_DEF} << 8) + (uint32_t{ttl} << 8 | IPPROTO_IPIP) + word(source, 0) +
+         word(source, 2) + word(destination, 0) + word(destination, 2);
 }
 
 void ResolveMac(const Neighbors& neighbors, const net::IpAddress& next_hop, BackendRoute& r,
