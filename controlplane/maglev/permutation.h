@@ -127,7 +127,8 @@ struct DenseLanes {
 // every endpoint has its quota. Claims go to `slots` and `taken`; cursors[e].next and left[e] follow.
 // Leaves in `active` the endpoints still short (canonical order) and returns the depth reached.
 // Three implementations, identical in result: portable, AVX2 (8 endpoints per step) and AVX-512 (16
-// per step, claims without a branch per lane), the widest the CPU has chosen at run time.
+// per step, a depth's free slots found in vectors before any is claimed), the widest the CPU has
+// chosen at run time.
 uint64_t ProbeByDepth(uint32_t m, std::vector<Cursor>& cursors, std::vector<uint32_t>& left, uint32_t stop_at,
                       uint16_t* slots, SlotBitmap& taken, std::vector<uint32_t>& active);
 uint64_t ProbeByDepthAvx2(uint32_t m, std::vector<Cursor>& cursors, std::vector<uint32_t>& left, uint32_t stop_at,
