@@ -42,8 +42,8 @@ __attribute__((target("avx512f,avx512vl,popcnt"))) uint64_t ProbeByDepthAvx512(
   while (count > done && free_count > stop_at) {
     size_t candidates = 0;
     for (size_t k = 0; k < count; k += 16) {
-      // Lanes past `count` (padding or, in the last step, finished endpoints) never claim; nor do
-      // lanes whose endpoint has its quota.
+      // Lanes past `count` (padding or, in the last step, finished endpoints) are never listed;
+      // nor are lanes whose endpoint has its quota.
       const __mmask16 in_range = count - k >= 16 ? __mmask16{0xffff} : static_cast<__mmask16>((1u << (count - k)) - 1);
       const __mmask16 valid = _mm512_mask_cmpneq_epi32_mask(in_range, _mm512_loadu_si512(&wanted[k]), v_0);
       const __m512i v_next = _mm512_loadu_si512(&next[k]);

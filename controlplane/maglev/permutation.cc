@@ -8,9 +8,9 @@ namespace causeway::maglev::internal {
 std::vector<uint32_t> SlotBitmap::FreeSlots(uint32_t size) const {
   std::vector<uint32_t> out;
   for (uint32_t w = 0; w < words_.size(); ++w) {
-    uint64_t free_bits = ~words_[w];
+    uint32_t free_bits = ~words_[w];
     while (free_bits != 0) {
-      const uint32_t slot = w * 64 + static_cast<uint32_t>(std::countr_zero(free_bits));
+      const uint32_t slot = w * 32 + static_cast<uint32_t>(std::countr_zero(free_bits));
       if (slot >= size) break;
       out.push_back(slot);
       free_bits &= free_bits - 1;

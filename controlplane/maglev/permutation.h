@@ -17,27 +17,28 @@ struct Cursor {
 };
 
 // One bit per slot: 65537 slots fit in 8 KiB, inside L1, so probing (the build's whole cost) does not
-// wait for memory.
+// wait for memory. 32-bit words, the width the vector probes gather, so that every path reads and
+// writes the bits through one type.
 class SlotBitmap {
  public:
-  explicit SlotBitmap(uint32_t size) : words_((size + 63) / 64, 0) {}
-  bool taken(uint32_t slot) const { return (words_[slot >> 6] >> (slot & 63)) & 1; }
-  void take(uint32_t slot) { words_[slot >> 6] |= uint64_t{1} << (slot & 63); }
+  explicit SlotBitmap(uint32_t size) : words_((size + 31) / 32, 0) {}
+  bool taken(uint32_t slot) const { return (words_[slot >> 5] >> (slot & 31)) & 1; }
+  void take(uint32_t slot) { words_[slot >> 5] |= uint32_t{1} << (slot & 31); }
   // Marks `slot` taken and says whether it was free, without a branch.
   uint32_t TakeIfFree(uint32_t slot) {
-    uint64_t& word = words_[slot >> 6];
-    const uint64_t bit = uint64_t{1} << (slot & 63);
+    uint32_t& word = words_[slot >> 5];
+    const uint32_t bit = uint32_t{1} << (slot & 31);
     const auto was_free = static_cast<uint32_t>((word & bit) == 0);
     word |= bit;
     return was_free;
   }
   // The free slots, ascending.
   std::vector<uint32_t> FreeSlots(uint32_t size) const;
-  // The bits as 32-bit words (slot s is bit s % 32 of word s / 32), for vector gathers.
-  uint32_t* words32() { return reinterpret_cast<uint32_t*>(words_.data()); }
+  // The words (slot s is bit s % 32 of word s / 32), for vector gathers.
+  uint32_t* words32() { return words_.data(); }
 
  private:
-  std::vector<uint64_t> words_;
+  std::vector<uint32_t> words_;
 };
 
 // Arithmetic modulo the prime table size M, for finding where a slot lies in a permutation without
@@ -97,7 +98,7 @@ struct DenseLanes {
   // Hands the cursors and what is left back by endpoint; `active` becomes the endpoints still
   // short, in canonical order.
   void HandBack(std::vector<Cursor>& cursors, std::vector<uint32_t>& left, std::vector<uint32_t>& active) const;
-  // The vector probes' scalar step: the lanes set in `lane_mask` (bit i: entry k + i) found their
+  // The AVX2 probe's scalar step: the lanes set in `lane_mask` (bit i: entry k + i) found their
   // next slot free, and claim it one by one in canonical order, each re-checking its bit — two lanes
   // of a step may want the same slot, and the earlier one must win, as in ProbeByDepth. Returns how
   // many of them got their quota.

@@ -11,9 +11,11 @@ void KeepFreedMemoryForReuse() {
   mallopt(M_MMAP_THRESHOLD, kThreshold);
   mallopt(M_TRIM_THRESHOLD, kThreshold);
   // A thread's own arena (gRPC starts server threads as load asks) begins with this much usable
-  // memory, not one page: glibc grows a thread arena a page at a time, one mprotect each, so a new
-  // thread's first pushes made ~200 mprotect calls (1211 over three BM_PushToSnapshot repetitions,
-  // 121 with this). Address space only; pages are touched when used.
+  // memory rather than glibc's 128 KiB; beyond it glibc grows a thread arena by what each request
+  // needs, a page or so with an mprotect each, and a new server thread's first pushes made ~200
+  // such calls (1211 over three BM_PushToSnapshot repetitions, ~120 with this). Also the main
+  // arena's padding per sbrk and what trimming keeps. Address space; pages are touched when used
+  // (under strict overcommit, vm.overcommit_memory=2, it counts as committed: up to 4 MiB an arena).
   mallopt(M_TOP_PAD, 4 << 20);
 #endif
 }

@@ -8,7 +8,7 @@
 // (32 MiB), blocks below 32 MiB come from the heap and up to 32 MiB of free heap top stays mapped.
 // What a daemon that rebuilds MB-sized tables many times a second wants; the process's peak use is
 // what it keeps. A new thread's arena starts with 4 MiB of usable address space rather than
-// growing a page (and a system call) at a time.
+// 128 KiB grown a page (and a system call) at a time.
 #ifndef CAUSEWAY_CONTROLPLANE_SERVER_ALLOCATOR_TUNING_H_
 #define CAUSEWAY_CONTROLPLANE_SERVER_ALLOCATOR_TUNING_H_
 

@@ -3,8 +3,9 @@
 // absl::Mutex (which gRPC's own locks are built on, as are ours) reads a waiting thread's
 // scheduling priority when it queues that thread behind another waiter, and the first time any
 // thread in the process does so it asks for CycleClock::Frequency(). Where the kernel does not
-// export the TSC frequency (/sys/devices/system/cpu/cpu0/tsc_freq_khz, absent on most VMs),
-// abseil 20220623 measures it by sleeping 1 ms, then 2 ms, and more until two measurements agree,
+// export the TSC frequency (/sys/devices/system/cpu/cpu0/tsc_freq_khz, which mainline Linux does
+// not), abseil 20220623 measures it by sleeping 1 ms, then 2 ms, and so on until two measurements
+// agree (3 ms here; at most 8 rounds, ~255 ms, paid once at construction now),
 // and it sleeps while holding the mutex's internal spin bit: every other thread that locks or
 // unlocks that mutex spins and sleeps behind it. Seen as one push a process 3.2 ms slower than
 // the rest (scheduler and syscall traces of BM_PushToSnapshot, 2026-11-25): the request waited in

@@ -167,8 +167,9 @@ TEST_P(FillTest, PortableAndAvx512ProbingAgree) {
   EXPECT_EQ(ByDepthWith(e, c.m, false, false), ByDepthWith(e, c.m, true, true));
 }
 
-// Many endpoints over few slots: steps where two lanes want the same bitmap word are common, so the
-// vector paths' fallback for them is exercised (and checked) here.
+// Many endpoints over few slots: lanes of one step or one depth that want the same bitmap word, or
+// the same slot, are common, so the AVX2 probe's in-order claims and the AVX-512 probe's re-check
+// of each listed slot are exercised (and checked) here.
 TEST(MaglevFill, VectorProbingAgreesWhenLanesShareWords) {
   const auto e = Endpoints(2000, true);
   const std::vector<uint16_t> portable = ByDepthWith(e, 4093, false, false);
