@@ -213,11 +213,13 @@ snapshot::CompiledService Compiler::CompileView(const state::Model& m, const std
 absl::StatusOr<Compiler::Cached> Compiler::CompileService(const state::Model& m, const std::string& key,
                                                           const state::ServiceEntry& entry,
                                                           const HealthOverlay& overlay,
-                                                          const PartitionView& partition) {
+                                                          const PartitionView& partition,
+                                                          const topology::ServiceTables* previous) {
   const v1::Service& s = entry.service;
   const std::map<state::EndpointId, std::string>* failing = overlay.FailingOf(key);
   const ServiceInputs in = InputsOf(m, entry, failing, &partition.stale);
-  absl::StatusOr<topology::ServiceTables> tables = topology::BuildServiceTables(in.gateway, in.policy, in.endpoints);
+  absl::StatusOr<topology::ServiceTables> tables =
+      topology::BuildServiceTables(in.gateway, in.policy, in.endpoints, previous);
   if (!tables.ok()) {
     return absl::InternalError(absl::StrCat("service ", key, ": ", tables.status().message()));
   }
@@ -300,7 +302,8 @@ absl::StatusOr<Compiler::Result> Compiler::Compile(const state::Model& m, uint64
       if (c.write_index) write = last_snapshot_->services[*c.write_index];
       Place(c, last_snapshot_->services[c.index], std::move(write), *snap);
     } else {
-      absl::StatusOr<Cached> compiled = CompileService(m, key, *entry, overlay, partition);
+      absl::StatusOr<Cached> compiled = CompileService(m, key, *entry, overlay, partition,
+                                                       cached != cache_.end() ? cached->second.tables.get() : nullptr);
       if (!compiled.ok()) return compiled.status();
       Cached& c = next.emplace(key, *std::move(compiled)).first->second;
       Place(c, std::exchange(c.compiled, {}), std::exchange(c.write_view, std::nullopt), *snap);

@@ -99,9 +99,10 @@ class Compiler {
     size_t index = 0;
     std::optional<size_t> write_index;
   };
+  // `previous`: the service's last tables, if any (tables whose inputs did not change are copied).
   absl::StatusOr<Cached> CompileService(const state::Model& m, const std::string& key,
                                         const state::ServiceEntry& entry, const HealthOverlay& overlay,
-                                        const PartitionView& partition);
+                                        const PartitionView& partition, const topology::ServiceTables* previous);
   // One compiled table set: the backends the views use, the slots remapped onto them.
   snapshot::CompiledService CompileView(const state::Model& m, const std::string& id_key, const ServiceInputs& in,
                                         const topology::ServiceTables& tables);

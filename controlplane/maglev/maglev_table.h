@@ -27,6 +27,8 @@ struct WeightedEndpoint {
   EndpointKey key;
   // Relative weight; 0 means the endpoint gets no slots.
   uint32_t weight = 1;
+
+  friend bool operator==(const WeightedEndpoint&, const WeightedEndpoint&) = default;
 };
 
 // A slot holds an index into MaglevTable::endpoints(). 16 bits keep a 65537-slot table at 128 KiB, so

@@ -17,8 +17,24 @@ std::vector<std::string> ClientZones(const GatewayView& gateway) {
   return zones;
 }
 
+namespace {
+
+// The table of `previous` built from `input` at `size`, if there is one. The build is a function
+// of exactly these, so the table is the one a build would give.
+const maglev::MaglevTable* SameBuild(const ServiceTables* previous, const std::vector<maglev::WeightedEndpoint>& input,
+                                     uint32_t size) {
+  if (previous == nullptr) return nullptr;
+  for (size_t j = 0; j < previous->tables.size() && j < previous->inputs.size(); ++j) {
+    if (previous->tables[j].size() == size && previous->inputs[j] == input) return &previous->tables[j];
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 absl::StatusOr<ServiceTables> BuildServiceTables(const GatewayView& gateway, const ServicePolicy& policy,
-                                                 absl::Span<const EndpointState> endpoints) {
+                                                 absl::Span<const EndpointState> endpoints,
+                                                 const ServiceTables* previous) {
   ServiceTables out;
   out.zones = ClientZones(gateway);
   // Views with equal weights share a table; the key is the weight of every input endpoint.
@@ -39,9 +55,15 @@ absl::StatusOr<ServiceTables> BuildServiceTables(const GatewayView& gateway, con
         with_weight += view.endpoints[i].weight > 0;
       }
       const uint32_t size = policy.table_size != 0 ? policy.table_size : maglev::AutomaticTableSize(with_weight);
-      absl::StatusOr<maglev::MaglevTable> table = maglev::BuildMaglevTable(weighted, size);
-      if (!table.ok()) return table.status();
-      out.tables.push_back(*std::move(table));
+      if (const maglev::MaglevTable* same = SameBuild(previous, weighted, size)) {
+        out.tables.push_back(*same);
+        ++out.reused;
+      } else {
+        absl::StatusOr<maglev::MaglevTable> table = maglev::BuildMaglevTable(weighted, size);
+        if (!table.ok()) return table.status();
+        out.tables.push_back(*std::move(table));
+      }
+      out.inputs.push_back(std::move(weighted));
     }
     out.zone_table.push_back(it->second);
     out.views.push_back(std::move(view));

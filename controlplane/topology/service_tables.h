@@ -22,7 +22,12 @@ struct ServiceTables {
   // zones[i] uses tables[zone_table[i]] and views[i] says why.
   std::vector<uint16_t> zone_table;
   std::vector<maglev::MaglevTable> tables;
+  // What each of `tables` was built from (BuildMaglevTable's input; its size is the table's): a
+  // later build whose input is the same takes the table as it is.
+  std::vector<std::vector<maglev::WeightedEndpoint>> inputs;
   std::vector<WeightedView> views;
+  // How many of `tables` were taken from `previous` (BuildServiceTables) instead of built.
+  size_t reused = 0;
 };
 
 // The client zones of `gateway`, in ServiceTables::zones order.
@@ -30,9 +35,14 @@ std::vector<std::string> ClientZones(const GatewayView& gateway);
 
 // Weights for every client zone, then one Maglev table per distinct set of weights. A table's size
 // is the policy's, or automatic for the number of endpoints with weight in that view.
+// `previous`, when given, is this service's last tables: a table whose input and size are the
+// same as one of them is copied from it rather than built again (an update that changes only what
+// the table does not depend on — a zone label under the default traffic distribution, a condition
+// that leaves the weights alone — costs a copy, not a build: ~1.2 ms for 1000 endpoints).
 // Errors: those of BuildMaglevTable (duplicate endpoints, a bad explicit size), nothing built.
 absl::StatusOr<ServiceTables> BuildServiceTables(const GatewayView& gateway, const ServicePolicy& policy,
-                                                 absl::Span<const EndpointState> endpoints);
+                                                 absl::Span<const EndpointState> endpoints,
+                                                 const ServiceTables* previous = nullptr);
 
 }  // namespace causeway::topology
 

@@ -1,6 +1,7 @@
 // Topology and affinity weighting, table-driven. Every share is measured from the built Maglev table's
 // slot counts (within 1% of the expected share, or one slot).
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
@@ -284,6 +285,65 @@ TEST(ServiceTables, AutomaticSizeFollowsTheView) {
   ServicePolicy explicit_size = Policy();
   explicit_size.table_size = 65537;
   EXPECT_EQ(BuildServiceTables(Gateway(), explicit_size, ManyEndpoints())->tables[0].size(), 65537u);
+}
+
+// Each table of `got` is the one a build from scratch gives (slots, endpoints, input positions).
+void ExpectSameTables(const ServiceTables& got, const ServiceTables& want) {
+  ASSERT_EQ(got.tables.size(), want.tables.size());
+  EXPECT_EQ(got.zone_table, want.zone_table);
+  for (size_t t = 0; t < want.tables.size(); ++t) {
+    EXPECT_EQ(got.tables[t].size(), want.tables[t].size());
+    EXPECT_TRUE(std::ranges::equal(got.tables[t].slots(), want.tables[t].slots()));
+    EXPECT_TRUE(std::ranges::equal(got.tables[t].input_positions(), want.tables[t].input_positions()));
+  }
+}
+
+TEST(ServiceTables, ATableWhoseInputDidNotChangeIsTakenFromThePreviousBuild) {
+  std::vector<EndpointState> v = ManyEndpoints();
+  const ServiceTables before = *BuildServiceTables(Gateway(), Policy(), v);
+  EXPECT_EQ(before.reused, 0u);
+  // A zone label: under the default distribution every client zone sees the same weights, and
+  // the table's input (keys, weights) is what it was.
+  v[5].zone = "us-east-1c";
+  const ServiceTables after = *BuildServiceTables(Gateway(), Policy(), v, &before);
+  EXPECT_EQ(after.reused, 1u);
+  ExpectSameTables(after, *BuildServiceTables(Gateway(), Policy(), v));
+  EXPECT_EQ(after.views[0].endpoints.size(), v.size());
+}
+
+TEST(ServiceTables, ATableWhoseInputChangedIsBuiltAgain) {
+  std::vector<EndpointState> v = ManyEndpoints();
+  const ServiceTables before = *BuildServiceTables(Gateway(), Policy(), v);
+  ASSERT_EQ(v[8].health, Health::kHealthy);
+  for (auto change : std::vector<std::function<void(std::vector<EndpointState>&)>>{
+           [](auto& e) { e[3].weight += 1; },                     // a weight
+           [](auto& e) { e[8].health = Health::kUnhealthy; },     // one fewer endpoint with weight
+           [](auto& e) { e.pop_back(); },                         // one endpoint gone
+           [](auto& e) { std::swap(e[1], e[2]); }}) {             // same set, other input order
+    std::vector<EndpointState> changed = v;
+    change(changed);
+    const ServiceTables after = *BuildServiceTables(Gateway(), Policy(), changed, &before);
+    EXPECT_EQ(after.reused, 0u);
+    ExpectSameTables(after, *BuildServiceTables(Gateway(), Policy(), changed));
+  }
+  // Same input, another table size: built again.
+  ServicePolicy sized = Policy();
+  sized.table_size = 65537;
+  EXPECT_EQ(BuildServiceTables(Gateway(), sized, v, &before)->reused, 0u);
+}
+
+TEST(ServiceTables, PerZoneTablesAreReusedOneByOne) {
+  std::vector<EndpointState> v = ManyEndpoints();
+  const ServicePolicy p = Policy(Affinity::kNone, TrafficDistribution::kPreferSameZone);
+  const ServiceTables before = *BuildServiceTables(Gateway(), p, v);
+  ASSERT_EQ(before.tables.size(), 3u);
+  // An endpoint of us-east-1c leaves it for us-east-1b: the two zones' tables change, us-east-1a's
+  // does not.
+  ASSERT_EQ(v[2].zone, "us-east-1c");
+  v[2].zone = "us-east-1b";
+  const ServiceTables after = *BuildServiceTables(Gateway(), p, v, &before);
+  EXPECT_EQ(after.reused, 1u);
+  ExpectSameTables(after, *BuildServiceTables(Gateway(), p, v));
 }
 
 TEST(ServiceTables, DuplicateEndpointIsAnError) {
