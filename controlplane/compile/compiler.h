@@ -72,6 +72,9 @@ class Compiler {
   struct Result {
     std::shared_ptr<const snapshot::CompiledSnapshot> snapshot;
     size_t recompiled = 0;  // services compiled afresh (the rest came from the cache)
+    // Of those services' Maglev tables: built, or copied from their previous tables (same input).
+    size_t tables_built = 0;
+    size_t tables_copied = 0;
   };
 
   // Errors only for what validation cannot see (none expected); nothing is published then.
@@ -92,6 +95,9 @@ class Compiler {
     uint64_t overlay_generation = 0;
     std::string partition_key;  // the stale clusters, when the service is partition-sensitive
     std::shared_ptr<const topology::ServiceTables> tables;
+    // Maglev tables CompileService built and copied (its write-port view's included).
+    size_t tables_built = 0;
+    size_t tables_copied = 0;
     // What CompileService made, until Compile() moves it into the snapshot.
     snapshot::CompiledService compiled;
     std::optional<snapshot::CompiledService> write_view;

@@ -25,6 +25,8 @@ void PrintStats(const v1::StatsResponse& s, std::ostream& out) {
   table.AddRow({"maglev tables", absl::StrCat(s.tables())});
   table.AddRow({"last compile", absl::StrFormat("%.3f ms", s.last_compile_ms())});
   table.AddRow({"last compiled services", absl::StrCat(s.last_compiled_services())});
+  table.AddRow({"maglev tables built", absl::StrCat(s.maglev_tables_built())});
+  table.AddRow({"maglev tables copied", absl::StrCat(s.maglev_tables_copied())});
   // Sorted by name (a proto map has no order).
   std::map<std::string, uint64_t> dataplane(s.dataplane_counters().begin(), s.dataplane_counters().end());
   for (const auto& [name, value] : dataplane) table.AddRow({"dataplane " + name, absl::StrCat(value)});

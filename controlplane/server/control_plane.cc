@@ -78,6 +78,8 @@ absl::Status ControlPlane::Restore() {
   leases_.Sync(model_, Now());
   leases_changed_ = true;
   published_snapshot_ = compiled->snapshot;
+  tables_built_ += compiled->tables_built;
+  tables_copied_ += compiled->tables_copied;
   if (sink_ != nullptr) sink_->Publish(compiled->snapshot);
   return absl::OkStatus();
 }
@@ -268,6 +270,8 @@ absl::Status ControlPlane::PublishRound(Round& round) {
     published_version_ = round.version;
     last_compile_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     last_compiled_services_ = compiled->recompiled;
+    tables_built_ += compiled->tables_built;
+    tables_copied_ += compiled->tables_copied;
   }
   reaper_.Discard({std::move(old_tables), std::move(old_snapshot), std::move(old_model), std::move(old_overlay)});
   return absl::OkStatus();
@@ -516,6 +520,8 @@ v1::StatsResponse ControlPlane::Stats() const {
   out.set_tables(tables);
   out.set_last_compile_ms(last_compile_ms_);
   out.set_last_compiled_services(last_compiled_services_);
+  out.set_maglev_tables_built(tables_built_);
+  out.set_maglev_tables_copied(tables_copied_);
   if (options_.dataplane_stats != nullptr) {
     for (const auto& [name, value] : options_.dataplane_stats->Counters()) (*out.mutable_dataplane_counters())[name] = value;
   }

@@ -196,6 +196,8 @@ class ControlPlane {
   uint64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
   double last_compile_ms_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t last_compiled_services_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t tables_built_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t tables_copied_ ABSL_GUARDED_BY(mu_) = 0;
   // Used by the thread running a round only (and by Restore before any round).
   compile::Compiler compiler_;
   std::unique_ptr<state::StateFiles> files_;  // null when nothing is persisted

@@ -35,10 +35,12 @@ std::vector<std::string> ClientZones(const GatewayView& gateway);
 
 // Weights for every client zone, then one Maglev table per distinct set of weights. A table's size
 // is the policy's, or automatic for the number of endpoints with weight in that view.
-// `previous`, when given, is this service's last tables: a table whose input and size are the
-// same as one of them is copied from it rather than built again (an update that changes only what
-// the table does not depend on — a zone label under the default traffic distribution, a condition
-// that leaves the weights alone — costs a copy, not a build: ~1.2 ms for 1000 endpoints).
+// `previous`, when given, is this service's last tables: a table whose input (every endpoint's key
+// and the weight this function computed for it, in order) and size are the same as one of them is
+// copied from it rather than built again. An update that changes only what those weights do not
+// depend on — a zone label under the default traffic distribution, say — costs a copy, not a build
+// (~1.2 ms for 1000 endpoints); a health or condition change of an endpoint with weight changes
+// every weight of its view and builds.
 // Errors: those of BuildMaglevTable (duplicate endpoints, a bad explicit size), nothing built.
 absl::StatusOr<ServiceTables> BuildServiceTables(const GatewayView& gateway, const ServicePolicy& policy,
                                                  absl::Span<const EndpointState> endpoints,

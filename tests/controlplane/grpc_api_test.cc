@@ -308,6 +308,41 @@ TEST_F(GrpcApi, AChangeToOneServiceRecompilesOnlyThatService) {
   EXPECT_EQ(h.control_plane->Stats().last_compiled_services(), 2u);
 }
 
+// The service's table is built from its endpoints' keys and weights: an update that changes
+// neither (a zone label, under the default traffic distribution) recompiles the service but copies
+// its table; one that changes a weight builds it again.
+TEST_F(GrpcApi, AnUpdateThatLeavesATablesInputAloneCopiesTheTable) {
+  ASSERT_TRUE(Push(*stub, Snapshot(TwoClusterState())).ok());
+  const v1::StatsResponse first = h.control_plane->Stats();
+  ASSERT_EQ(first.maglev_tables_built(), 1u);  // two client zones, the same weights: one table
+  EXPECT_EQ(first.maglev_tables_copied(), 0u);
+  const std::vector<uint16_t> slots = h.sink.last()->services[0].tables[0].slots;
+
+  v1::Delta zone_only;
+  *zone_only.add_upsert_endpoints() = MakeEndpoint("cluster-a", "10.244.2.10", "us-east-1c");
+  ASSERT_TRUE(Push(*stub, DeltaPush(zone_only)).ok());
+  const v1::StatsResponse copied = h.control_plane->Stats();
+  EXPECT_EQ(copied.last_compiled_services(), 1u);
+  EXPECT_EQ(copied.maglev_tables_built(), 1u);
+  EXPECT_EQ(copied.maglev_tables_copied(), 1u);
+  EXPECT_EQ(h.sink.last()->services[0].tables[0].slots, slots);
+  bool zone_seen = false;
+  for (const snapshot::Backend& b : h.sink.last()->services[0].backends) {
+    zone_seen |= b.address.ToString() == "10.244.2.10" && b.cluster == "cluster-a" && b.zone == "us-east-1c";
+  }
+  EXPECT_TRUE(zone_seen) << "the backend carries its new zone";
+
+  v1::Delta heavier;
+  v1::Endpoint e = MakeEndpoint("cluster-a", "10.244.2.10", "us-east-1c");
+  e.set_weight(3);
+  *heavier.add_upsert_endpoints() = e;
+  ASSERT_TRUE(Push(*stub, DeltaPush(heavier)).ok());
+  const v1::StatsResponse built = h.control_plane->Stats();
+  EXPECT_EQ(built.maglev_tables_built(), 2u);
+  EXPECT_EQ(built.maglev_tables_copied(), 1u);
+  EXPECT_NE(h.sink.last()->services[0].tables[0].slots, slots);
+}
+
 TEST_F(GrpcApi, BackendIdsStayWhileTheBackendStays) {
   ASSERT_TRUE(Push(*stub, Snapshot(TwoClusterState())).ok());
   auto id_of = [&](const std::string& cluster, const std::string& address) {

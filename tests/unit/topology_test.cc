@@ -295,6 +295,10 @@ void ExpectSameTables(const ServiceTables& got, const ServiceTables& want) {
     EXPECT_EQ(got.tables[t].size(), want.tables[t].size());
     EXPECT_TRUE(std::ranges::equal(got.tables[t].slots(), want.tables[t].slots()));
     EXPECT_TRUE(std::ranges::equal(got.tables[t].input_positions(), want.tables[t].input_positions()));
+    ASSERT_EQ(got.tables[t].endpoints().size(), want.tables[t].endpoints().size());
+    for (size_t i = 0; i < want.tables[t].endpoints().size(); ++i) {
+      EXPECT_EQ(got.tables[t].endpoints()[i], want.tables[t].endpoints()[i]);
+    }
   }
 }
 
@@ -304,11 +308,17 @@ TEST(ServiceTables, ATableWhoseInputDidNotChangeIsTakenFromThePreviousBuild) {
   EXPECT_EQ(before.reused, 0u);
   // A zone label: under the default distribution every client zone sees the same weights, and
   // the table's input (keys, weights) is what it was.
-  v[5].zone = "us-east-1c";
+  ASSERT_NE(v[5].zone, "us-east-1a");
+  v[5].zone = "us-east-1a";
   const ServiceTables after = *BuildServiceTables(Gateway(), Policy(), v, &before);
   EXPECT_EQ(after.reused, 1u);
   ExpectSameTables(after, *BuildServiceTables(Gateway(), Policy(), v));
   EXPECT_EQ(after.views[0].endpoints.size(), v.size());
+  // Taken again from a table that was itself taken: still the build's.
+  v[11].zone = v[11].zone == "us-east-1a" ? "us-east-1b" : "us-east-1a";
+  const ServiceTables again = *BuildServiceTables(Gateway(), Policy(), v, &after);
+  EXPECT_EQ(again.reused, 1u);
+  ExpectSameTables(again, *BuildServiceTables(Gateway(), Policy(), v));
 }
 
 TEST(ServiceTables, ATableWhoseInputChangedIsBuiltAgain) {
@@ -319,7 +329,10 @@ TEST(ServiceTables, ATableWhoseInputChangedIsBuiltAgain) {
            [](auto& e) { e[3].weight += 1; },                     // a weight
            [](auto& e) { e[8].health = Health::kUnhealthy; },     // one fewer endpoint with weight
            [](auto& e) { e.pop_back(); },                         // one endpoint gone
-           [](auto& e) { std::swap(e[1], e[2]); }}) {             // same set, other input order
+           [](auto& e) { std::swap(e[1], e[2]); },                // same set, other input order
+           // An endpoint without weight (unhealthy) moved: the weighted ones keep their keys,
+           // weights and order, but not their input positions.
+           [](auto& e) { std::rotate(e.begin(), e.begin() + 1, e.begin() + 8); }}) {
     std::vector<EndpointState> changed = v;
     change(changed);
     const ServiceTables after = *BuildServiceTables(Gateway(), Policy(), changed, &before);
