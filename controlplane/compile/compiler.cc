@@ -214,12 +214,12 @@ absl::StatusOr<Compiler::Cached> Compiler::CompileService(const state::Model& m,
                                                           const state::ServiceEntry& entry,
                                                           const HealthOverlay& overlay,
                                                           const PartitionView& partition,
-                                                          const topology::ServiceTables* previous) {
+                                                          const Cached* previous) {
   const v1::Service& s = entry.service;
   const std::map<state::EndpointId, std::string>* failing = overlay.FailingOf(key);
   const ServiceInputs in = InputsOf(m, entry, failing, &partition.stale);
   absl::StatusOr<topology::ServiceTables> tables =
-      topology::BuildServiceTables(in.gateway, in.policy, in.endpoints, previous);
+      topology::BuildServiceTables(in.gateway, in.policy, in.endpoints, previous ? previous->tables.get() : nullptr);
   if (!tables.ok()) {
     return absl::InternalError(absl::StrCat("service ", key, ": ", tables.status().message()));
   }
@@ -259,7 +259,8 @@ absl::StatusOr<Compiler::Cached> Compiler::CompileService(const state::Model& m,
   if (s.has_writer() && write_ports.empty() && writer_stale) fence(c);  // every port is a write port
   if (!write_frontends.empty()) {
     const ServiceInputs w = WriterInputsOf(m, entry, failing, &partition.stale);
-    absl::StatusOr<topology::ServiceTables> wt = topology::BuildServiceTables(w.gateway, w.policy, w.endpoints);
+    absl::StatusOr<topology::ServiceTables> wt = topology::BuildServiceTables(
+        w.gateway, w.policy, w.endpoints, previous ? previous->write_tables.get() : nullptr);
     if (!wt.ok()) return absl::InternalError(absl::StrCat("service ", key, " (write ports): ", wt.status().message()));
     out.tables_built += wt->tables.size() - wt->reused;
     out.tables_copied += wt->reused;
@@ -267,6 +268,7 @@ absl::StatusOr<Compiler::Cached> Compiler::CompileService(const state::Model& m,
     out.write_view->forwarding = c.forwarding;
     out.write_view->frontends = std::move(write_frontends);
     if (writer_stale) fence(*out.write_view);
+    out.write_tables = std::make_shared<const topology::ServiceTables>(*std::move(wt));
   }
   out.tables_built += tables->tables.size() - tables->reused;
   out.tables_copied += tables->reused;
@@ -306,8 +308,8 @@ absl::StatusOr<Compiler::Result> Compiler::Compile(const state::Model& m, uint64
       if (c.write_index) write = last_snapshot_->services[*c.write_index];
       Place(c, last_snapshot_->services[c.index], std::move(write), *snap);
     } else {
-      absl::StatusOr<Cached> compiled = CompileService(m, key, *entry, overlay, partition,
-                                                       cached != cache_.end() ? cached->second.tables.get() : nullptr);
+      absl::StatusOr<Cached> compiled =
+          CompileService(m, key, *entry, overlay, partition, cached != cache_.end() ? &cached->second : nullptr);
       if (!compiled.ok()) return compiled.status();
       Cached& c = next.emplace(key, *std::move(compiled)).first->second;
       Place(c, std::exchange(c.compiled, {}), std::exchange(c.write_view, std::nullopt), *snap);

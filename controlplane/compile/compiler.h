@@ -95,6 +95,8 @@ class Compiler {
     uint64_t overlay_generation = 0;
     std::string partition_key;  // the stale clusters, when the service is partition-sensitive
     std::shared_ptr<const topology::ServiceTables> tables;
+    // The write-port view's tables (a service with a writer and write ports), for the next build.
+    std::shared_ptr<const topology::ServiceTables> write_tables;
     // Maglev tables CompileService built and copied (its write-port view's included).
     size_t tables_built = 0;
     size_t tables_copied = 0;
@@ -105,10 +107,11 @@ class Compiler {
     size_t index = 0;
     std::optional<size_t> write_index;
   };
-  // `previous`: the service's last tables, if any (tables whose inputs did not change are copied).
+  // `previous`: the service's last compilation, if any (tables whose inputs did not change are
+  // copied from its tables and write-port tables).
   absl::StatusOr<Cached> CompileService(const state::Model& m, const std::string& key,
                                         const state::ServiceEntry& entry, const HealthOverlay& overlay,
-                                        const PartitionView& partition, const topology::ServiceTables* previous);
+                                        const PartitionView& partition, const Cached* previous);
   // One compiled table set: the backends the views use, the slots remapped onto them.
   snapshot::CompiledService CompileView(const state::Model& m, const std::string& id_key, const ServiceInputs& in,
                                         const topology::ServiceTables& tables);

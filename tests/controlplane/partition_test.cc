@@ -357,6 +357,30 @@ TEST_F(PartitionTest, WritePortsGoToTheWriterOnly) {
   EXPECT_EQ(SlotOwners(Rebel()), main_before);
 }
 
+// The write ports' table is built from the writer cluster's endpoints: an update elsewhere that
+// leaves both tables' inputs alone copies both; one in the writer cluster that moves weights
+// builds both again.
+TEST_F(PartitionTest, WritePortTablesAreCopiedWhenTheirInputStays) {
+  PushOk(SnapshotPush(WriterState(5)));
+  const v1::StatsResponse first = cp_->Stats();
+  ASSERT_EQ(first.maglev_tables_built(), 2u);  // the service's and its write ports'
+  const std::vector<uint16_t> write_slots = Find(*sink_.last(), "default/rebel-base#write")->tables[0].slots;
+  v1::Delta zone_only;
+  *zone_only.add_upsert_endpoints() = MakeEndpoint("cluster-b", "10.244.2.10", "us-east-1c");
+  PushOk(DeltaPush(zone_only));
+  const v1::StatsResponse copied = cp_->Stats();
+  EXPECT_EQ(copied.maglev_tables_built(), 2u);
+  EXPECT_EQ(copied.maglev_tables_copied(), 2u);
+  EXPECT_EQ(Find(*sink_.last(), "default/rebel-base#write")->tables[0].slots, write_slots);
+  v1::Delta heavier;
+  v1::Endpoint e = MakeEndpoint("cluster-b", "10.244.2.10", "us-east-1c");
+  e.set_weight(4);
+  *heavier.add_upsert_endpoints() = e;
+  PushOk(DeltaPush(heavier));
+  EXPECT_EQ(cp_->Stats().maglev_tables_built(), 4u);
+  EXPECT_NE(Find(*sink_.last(), "default/rebel-base#write")->tables[0].slots, write_slots);
+}
+
 TEST_F(PartitionTest, WriterOnPortZeroFrontendGetsExactPortFrontends) {
   v1::State s = LeasedState(v1::KEEP);
   s.mutable_services(0)->mutable_frontends(0)->set_port(0);
