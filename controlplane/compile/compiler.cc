@@ -262,16 +262,12 @@ absl::StatusOr<Compiler::Cached> Compiler::CompileService(const state::Model& m,
     absl::StatusOr<topology::ServiceTables> wt = topology::BuildServiceTables(
         w.gateway, w.policy, w.endpoints, previous ? previous->write_tables.get() : nullptr);
     if (!wt.ok()) return absl::InternalError(absl::StrCat("service ", key, " (write ports): ", wt.status().message()));
-    out.tables_built += wt->tables.size() - wt->reused;
-    out.tables_copied += wt->reused;
     out.write_view = CompileView(m, absl::StrCat(key, "#write"), w, *wt);
     out.write_view->forwarding = c.forwarding;
     out.write_view->frontends = std::move(write_frontends);
     if (writer_stale) fence(*out.write_view);
     out.write_tables = std::make_shared<const topology::ServiceTables>(*std::move(wt));
   }
-  out.tables_built += tables->tables.size() - tables->reused;
-  out.tables_copied += tables->reused;
   out.tables = std::make_shared<const topology::ServiceTables>(*std::move(tables));
   return out;
 }
@@ -314,8 +310,11 @@ absl::StatusOr<Compiler::Result> Compiler::Compile(const state::Model& m, uint64
       Cached& c = next.emplace(key, *std::move(compiled)).first->second;
       Place(c, std::exchange(c.compiled, {}), std::exchange(c.write_view, std::nullopt), *snap);
       ++result.recompiled;
-      result.tables_built += c.tables_built;
-      result.tables_copied += c.tables_copied;
+      for (const topology::ServiceTables* t : {c.tables.get(), c.write_tables.get()}) {
+        if (t == nullptr) continue;
+        result.tables_built += t->tables.size() - t->reused;
+        result.tables_copied += t->reused;
+      }
     }
   }
   // What the old cache held of weight — replaced services' tables — the caller's published tables

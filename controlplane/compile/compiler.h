@@ -97,9 +97,6 @@ class Compiler {
     std::shared_ptr<const topology::ServiceTables> tables;
     // The write-port view's tables (a service with a writer and write ports), for the next build.
     std::shared_ptr<const topology::ServiceTables> write_tables;
-    // Maglev tables CompileService built and copied (its write-port view's included).
-    size_t tables_built = 0;
-    size_t tables_copied = 0;
     // What CompileService made, until Compile() moves it into the snapshot.
     snapshot::CompiledService compiled;
     std::optional<snapshot::CompiledService> write_view;

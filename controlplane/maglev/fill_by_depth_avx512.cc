@@ -17,10 +17,9 @@ __attribute__((target("avx512f,avx512vl,popcnt"))) uint64_t ProbeByDepthAvx512(
     uint32_t m, std::vector<Cursor>& cursors, std::vector<uint32_t>& left, uint32_t stop_at, uint16_t* slots,
     SlotBitmap& taken, std::vector<uint32_t>& active) {
   DenseLanes lanes(active, cursors, left, 16);
-  const std::vector<uint32_t>& ids = lanes.ids;
   std::vector<uint32_t>& next = lanes.next;
   const std::vector<uint32_t>& skip = lanes.skip;
-  std::vector<uint32_t>& wanted = lanes.wanted;
+  const std::vector<uint32_t>& wanted = lanes.wanted;
   const size_t& count = lanes.count;
   uint32_t* const words = taken.words32();
   uint32_t free_count = m;
@@ -64,15 +63,7 @@ __attribute__((target("avx512f,avx512vl,popcnt"))) uint64_t ProbeByDepthAvx512(
       _mm512_storeu_si512(&next[k], v_advanced);
     }
     for (size_t c = 0; c < candidates; ++c) {
-      const uint32_t slot = candidate_slot[c];
-      uint32_t& word = words[slot >> 5];
-      const uint32_t bit = 1u << (slot & 31);
-      if (word & bit) continue;  // an earlier lane of this depth took it
-      word |= bit;
-      const uint32_t lane = candidate_lane[c];
-      slots[slot] = static_cast<uint16_t>(ids[lane]);
-      --free_count;
-      done += --wanted[lane] == 0;
+      done += lanes.Claim(candidate_lane[c], candidate_slot[c], words, slots, free_count);
     }
     ++depth;
     // Endpoints that got their quota stay in the dense arrays, masked out (wanted == 0), until a

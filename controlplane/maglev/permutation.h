@@ -98,23 +98,27 @@ struct DenseLanes {
   // Hands the cursors and what is left back by endpoint; `active` becomes the endpoints still
   // short, in canonical order.
   void HandBack(std::vector<Cursor>& cursors, std::vector<uint32_t>& left, std::vector<uint32_t>& active) const;
+  // Entry `lane` claims `slot`, which was free when its step (or depth) looked, unless an earlier
+  // lane has taken it since: two lanes may want the same slot, and the earlier one must win, as in
+  // ProbeByDepth. Returns 1 when the entry got its quota by it.
+  uint32_t Claim(size_t lane, uint32_t slot, uint32_t* words, uint16_t* slots, uint32_t& free_count) {
+    uint32_t& word = words[slot >> 5];
+    const uint32_t bit = 1u << (slot & 31);
+    if (word & bit) return 0;  // an earlier lane took it
+    word |= bit;
+    slots[slot] = static_cast<uint16_t>(ids[lane]);
+    --free_count;
+    return --wanted[lane] == 0;
+  }
   // The AVX2 probe's scalar step: the lanes set in `lane_mask` (bit i: entry k + i) found their
-  // next slot free, and claim it one by one in canonical order, each re-checking its bit — two lanes
-  // of a step may want the same slot, and the earlier one must win, as in ProbeByDepth. Returns how
-  // many of them got their quota.
+  // next slot free, and claim it one by one in canonical order. Returns how many of them got their
+  // quota.
   uint32_t ClaimInOrder(uint32_t lane_mask, size_t k, uint32_t* words, uint16_t* slots, uint32_t& free_count) {
     uint32_t done = 0;
     while (lane_mask != 0) {
       const size_t lane = k + static_cast<size_t>(std::countr_zero(lane_mask));
       lane_mask &= lane_mask - 1;
-      const uint32_t slot = next[lane];
-      uint32_t& word = words[slot >> 5];
-      const uint32_t bit = 1u << (slot & 31);
-      if (word & bit) continue;  // an earlier lane of this step took it
-      word |= bit;
-      slots[slot] = static_cast<uint16_t>(ids[lane]);
-      --free_count;
-      done += --wanted[lane] == 0;
+      done += Claim(lane, next[lane], words, slots, free_count);
     }
     return done;
   }

@@ -157,10 +157,9 @@ PushOutcome ControlPlane::Push(v1::PushRequest request) {
   if (published_version_ < mine) {
     out.status = stopping_ && failed_version_ < mine ? absl::UnavailableError("shutting down") : failure_;
   }
-  // What the request still holds — a snapshot's endpoint messages, emptied by the move into the
-  // model, a thousand allocations for a big service — is freed by the reaper, not here before the
-  // answer goes out.
-  // A small one (an adapter's single-endpoint delta) is cheaper freed here than handed over.
+  // What a big request still holds — a snapshot's endpoint messages, emptied by the move into the
+  // model, a thousand allocations — is freed by the reaper, not here before the answer goes out. A
+  // small one (an adapter's single-endpoint delta) is cheaper freed here than handed over.
   if (request.snapshot().endpoints_size() > 64 || request.delta().upsert_endpoints_size() > 64) {
     reaper_.Discard({std::make_shared<const v1::PushRequest>(std::move(request))});
   }
